@@ -1,0 +1,1 @@
+"""Gaiwan: a confidential function-as-a-service platform."""

@@ -1,0 +1,1 @@
+"""gRPC plumbing shared by every service: servers, channels, the edge interceptor, stubs (pb/)."""

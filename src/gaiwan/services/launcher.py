@@ -1,0 +1,37 @@
+"""`gaiwan service <name>`: the single entry point of every service process.
+
+Loads the configuration, sets up logging, proves the service's identity to the attestation
+service (which refuses a measurement not in the signed enclave_info), then hands over to the
+service's own `main(runtime)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ..config import Config
+from ..errors import GaiwanError
+from ..home import SERVICES, Home
+from ..logs import configure, get_logger
+
+
+def launch(service: str, home: Home, log_to_file: bool = True) -> int:
+    if service not in SERVICES:
+        raise SystemExit(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
+    config = Config.load(home)
+    configure(service, home.log_file(service) if log_to_file else None)
+    log = get_logger(service)
+    from ..attestation import establish_identity  # late: keeps `gaiwan --help` fast
+
+    try:
+        identity = establish_identity(config, service, log)
+    except GaiwanError as exc:
+        log.error("cannot start", reason=exc.message)
+        print(f"gaiwan {service}: {exc.message}", flush=True)
+        return 78  # EX_CONFIG: the supervisor does not restart a service that cannot start
+    from .runtime import ServiceRuntime
+
+    runtime = ServiceRuntime(config, service, identity, log)
+    module = importlib.import_module(f"gaiwan.services.{service}")
+    module.main(runtime)
+    return runtime.run_until_stopped()
