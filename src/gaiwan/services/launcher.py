@@ -33,5 +33,12 @@ def launch(service: str, home: Home, log_to_file: bool = True) -> int:
 
     runtime = ServiceRuntime(config, service, identity, log)
     module = importlib.import_module(f"gaiwan.services.{service}")
-    module.main(runtime)
+    try:
+        module.main(runtime)
+    except GaiwanError as exc:
+        log.error("cannot start", reason=exc.message)
+        print(f"gaiwan {service}: {exc.message}", flush=True)
+        runtime.stop_event.set()
+        runtime.run_until_stopped()
+        return 78
     return runtime.run_until_stopped()
