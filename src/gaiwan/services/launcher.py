@@ -38,7 +38,6 @@ def launch(service: str, home: Home, log_to_file: bool = True) -> int:
     except GaiwanError as exc:
         log.error("cannot start", reason=exc.message)
         print(f"gaiwan {service}: {exc.message}", flush=True)
-        runtime.stop_event.set()
-        runtime.run_until_stopped()
+        runtime.shutdown()
         return 78
     return runtime.run_until_stopped()

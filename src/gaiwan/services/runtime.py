@@ -63,6 +63,13 @@ class ServiceRuntime:
         server.start()
         self._servers.append(server)
 
+    def serve(self, server: grpc.Server, health_servicer: health.HealthServicer | None = None) -> None:
+        """Starts a server the service built itself (its own TLS policy) and owns it from now on."""
+        server.start()
+        self._servers.append(server)
+        if health_servicer is not None:
+            self._health.append(health_servicer)
+
     def spawn(self, target: Callable[[threading.Event], None], name: str) -> threading.Thread:
         """Runs `target(stop_event)` in a thread owned by this runtime."""
 
@@ -91,6 +98,12 @@ class ServiceRuntime:
         self.log.info("service ready", measurement=self.identity.measurement)
         while not self.stop_event.wait(3600):
             pass
+        self.shutdown()
+        return 0
+
+    def shutdown(self) -> None:
+        """Stops loops, stop hooks, servers and channels, in that order."""
+        self.stop_event.set()
         self.log.info("service stopping")
         for servicer in self._health:
             set_serving(servicer, False)
@@ -105,4 +118,3 @@ class ServiceRuntime:
         for thread in self._threads:
             thread.join(timeout=5)
         self.channels.close()
-        return 0
