@@ -1,0 +1,24 @@
+"""The scheduler service: places staged tasks on execution nodes and records their results."""
+
+from __future__ import annotations
+
+from ...rpc.pb import gaiwan_scheduler_pb2_grpc as spb_grpc
+from ...storage.client import StorageClient
+from ..runtime import ServiceRuntime
+from ._core import Scheduler
+from ._servicer import SchedulerServicer
+
+
+def main(runtime: ServiceRuntime) -> None:
+    execution = runtime.config.section("execution")
+    lease_ms = int(execution.get("lease_ms", 10000))
+    storage = StorageClient(runtime.channels.get("storage"))
+    scheduler = Scheduler(storage, lease_ms, runtime.log)
+    servicer = SchedulerServicer(scheduler)
+    runtime.serve_internal(lambda server: spb_grpc.add_GaiwanSchedulerServicer_to_server(servicer, server))
+    runtime.spawn(scheduler.dispatch_loop, "dispatch")
+    runtime.spawn(scheduler.keeper_loop, "lease-keeper")
+    runtime.on_stop(scheduler.wake)
+
+
+__all__ = ["Scheduler", "SchedulerServicer", "main"]

@@ -1,0 +1,228 @@
+"""Placing staged tasks on execution nodes.
+
+The loop sleeps on the registry's condition until a node has a free slot, then long-polls the
+`tasks` queue, so a task reaches a node the moment both exist. A queue item the scheduler takes
+but cannot place at once is *held*, its lease renewed by the scheduler's lease keeper:
+- waiting: some connected node could run it, just not now (no free slot on a fitting node);
+- parked: no connected node could ever run it. Releasing it instead would hand it straight back
+  to this loop (a busy loop); parked items are looked at again only when a node bringing new
+  capabilities connects.
+The scheduler restarting drops held items with their leases; storage redelivers them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from ... import records
+from ...errors import GaiwanError
+from ...logs import Logger
+from ...records import DataFile, Function, Task, TaskStatus
+from ...rpc.pb import gaiwan_scheduler_pb2 as spb
+from ...storage.client import Lease
+from . import _tasks, wire
+from ._nodes import Assignment, Need, NodeRegistry, NodeSession
+from ._tasks import TaskBook
+
+MAX_WAITING = 64
+POLL_S = 2.0
+ERROR_BACKOFF_S = 1.0
+
+
+@dataclass
+class Held:
+    lease: Lease
+    task_id: str
+    need: Need
+    function: Function
+
+
+_DEQUEUE = object()
+
+
+class Dispatcher:
+    def __init__(self, storage: Any, registry: NodeRegistry, tasks: TaskBook, lease_ms: int,
+                 log: Logger, poll_s: float = POLL_S) -> None:
+        self._storage = storage
+        self._registry = registry
+        self._tasks = tasks
+        self._lease_ms = lease_ms
+        self._log = log
+        self._poll_s = poll_s
+        self._waiting: deque[Held] = deque()
+        self._parked: dict[str, Held] = {}
+
+    # ---- the loop ---------------------------------------------------------------------------
+
+    def run(self, stop: Any) -> None:
+        cond = self._registry.cond
+        while True:
+            with cond:
+                move = self._next_move()
+                while move is None and not stop.is_set():
+                    cond.wait()
+                    move = self._next_move()
+                if stop.is_set():
+                    return
+            try:
+                self._make(move)
+            except GaiwanError as exc:  # storage unreachable for a moment: back off, go on
+                self._log.warning("dispatch failed", error=type(exc).__name__, reason=exc.message)
+                stop.wait(ERROR_BACKOFF_S)
+
+    def step(self) -> bool:
+        """One placement or one dequeue, without waiting for a slot; False if there was none to do."""
+        with self._registry.cond:
+            move = self._next_move()
+        if move is None:
+            return False
+        return self._make(move)
+
+    def _make(self, move: Any) -> bool:
+        if move is _DEQUEUE:
+            lease = self._storage.dequeue(records.TASK_QUEUE, self._lease_ms, self._poll_s)
+            if lease is None:
+                return False
+            self.consider(lease)
+        else:
+            self._place(*move)
+        return True
+
+    def _next_move(self) -> tuple[Held, NodeSession] | object | None:
+        """Called under the lock: place a waiting item, else fetch one if any slot is free."""
+        for held in self._waiting:
+            node = self._registry.pick(held.need)
+            if node is not None:
+                self._waiting.remove(held)
+                node.assignments[held.task_id] = Assignment(held.task_id, held.lease)
+                return held, node
+        if len(self._waiting) < MAX_WAITING and self._registry.any_free():
+            return _DEQUEUE
+        return None
+
+    # ---- one queue item ---------------------------------------------------------------------
+
+    def consider(self, lease: Lease) -> None:
+        task_id = lease.item.decode()
+        current = self._tasks.read(task_id)
+        if current is None:
+            self._tasks.apply(task_id, lambda t: None, ack=lease)
+            return
+        task = current[0]
+        if task.status == TaskStatus.RUNNING:
+            # Redelivered while marked Running: the scheduler that placed it lost its lease
+            # (restart, or a node that stopped heartbeating). Count that run as lost.
+            self._stop_stale(task_id)
+            stored = self._tasks.lose(task_id, lease)
+            if stored is None or stored.status != TaskStatus.STAGED:
+                return
+            self._log.info("task redelivered", task_id=task_id, attempt=stored.attempt)
+            return  # released: it comes back as Staged
+        if task.status != TaskStatus.STAGED:
+            self._tasks.apply(task_id, lambda t: None, ack=lease)
+            self._log.info("skipped queued task", task_id=task_id, status=task.status.name)
+            return
+        function = self._tasks.read_record(Function, records.function_key(task.function_id))
+        if function is None:
+            self._tasks.apply(task_id, _tasks.fail("function no longer exists"), ack=lease)
+            return
+        held = Held(lease, task_id, Need(function.executor_type, function.name), function)
+        with self._registry.cond:
+            runnable = self._registry.could_run(held.need)
+            if runnable:
+                self._waiting.append(held)
+            else:
+                self._parked[task_id] = held
+        if not runnable:
+            self._tasks.apply(task_id, _tasks.note(held.need.describe()))
+            self._log.warning("task parked", task_id=task_id, executor_type=held.need.executor_type)
+
+    def _stop_stale(self, task_id: str) -> None:
+        with self._registry.cond:
+            node = self._registry.holder(task_id)
+            if node is not None:
+                node.assignments.pop(task_id)
+                node.push(spb.SchedulerCommand(stop=spb.StopTask(task_id=task_id, reason="lease lost")))
+                self._registry.cond.notify_all()
+
+    def _place(self, held: Held, node: NodeSession) -> None:
+        """The slot is reserved (under the lock); now mark the task Running and push it."""
+        try:
+            stored = self._tasks.apply(held.task_id, _tasks.start, ack=None)
+        except GaiwanError:
+            self._unreserve(node, held.task_id)
+            raise
+        if stored is None or stored.status != TaskStatus.RUNNING:
+            self._unreserve(node, held.task_id)
+            self._tasks.apply(held.task_id, lambda t: None, ack=held.lease)
+            return
+        command = spb.SchedulerCommand(new_task=self._assignment(stored, held.function))
+        with self._registry.cond:
+            placed = node.assignments.get(held.task_id)
+            alive = self._registry.get(node.node_id) is node and placed is not None
+            if alive:
+                assert placed is not None
+                placed.attempt = stored.attempt
+                node.push(command)
+        if alive:
+            self._log.info("task dispatched", task_id=held.task_id, node_id=node.node_id,
+                           attempt=stored.attempt)
+        else:
+            self._tasks.lose(held.task_id, held.lease)
+
+    def _unreserve(self, node: NodeSession, task_id: str) -> None:
+        with self._registry.cond:
+            node.assignments.pop(task_id, None)
+            self._registry.cond.notify_all()
+
+    def _assignment(self, task: Task, function: Function) -> spb.TaskAssignment:
+        def specs(assigned: dict[str, str]) -> list[spb.FileSpec]:
+            out = []
+            for name, data_id in sorted(assigned.items()):
+                data = self._tasks.read_record(DataFile, records.data_key(data_id))
+                if data is not None:
+                    out.append(wire.file_spec(name, data))
+            return out
+        return wire.assignment(task, function, specs(task.assigned_inputs),
+                               specs(task.assigned_outputs), self._lease_ms)
+
+    # ---- held items -------------------------------------------------------------------------
+
+    def unpark(self) -> None:
+        """A node with new capabilities connected: parked items get another look. Under the lock."""
+        for held in self._parked.values():
+            self._waiting.append(held)
+        self._parked.clear()
+        self._registry.cond.notify_all()
+
+    def take_held(self, task_id: str) -> Held | None:
+        """Removes a held item (a task canceled before it was placed). Under the lock."""
+        for held in self._waiting:
+            if held.task_id == task_id:
+                self._waiting.remove(held)
+                return held
+        return self._parked.pop(task_id, None)
+
+    def keep_held(self) -> None:
+        """Renews the leases of held items and lets go of those no longer Staged."""
+        with self._registry.cond:
+            held_items = list(self._waiting) + list(self._parked.values())
+        for held in held_items:
+            current = self._tasks.read(held.task_id)
+            staged = current is not None and current[0].status == TaskStatus.STAGED
+            if staged and self._tasks.renew(held.lease, self._lease_ms):
+                continue
+            with self._registry.cond:
+                dropped = self.take_held(held.task_id) is not None
+            if dropped and not staged:
+                self._tasks.apply(held.task_id, lambda t: None, ack=held.lease)
+
+    def parked_ids(self) -> list[str]:
+        with self._registry.cond:
+            return sorted(self._parked)
+
+    def waiting_ids(self) -> list[str]:
+        with self._registry.cond:
+            return [h.task_id for h in self._waiting]

@@ -1,0 +1,152 @@
+"""The scheduler's writes to task records: each a compare-and-set on the task's version, legal
+per records.LEGAL_TRANSITIONS, retried on fresh state when it loses a race (management may
+cancel a task at any moment)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ... import records
+from ...errors import GaiwanError, Internal
+from ...logs import Logger
+from ...records import Task, TaskResult, TaskStatus
+from ...storage.client import Lease
+
+LOST_REASON = "execution node lost"
+MAX_ATTEMPTS = 2
+
+Update = Callable[[Task], "Task | None"]
+
+
+def _stamp(task: Task, **changes: Any) -> Task:
+    return dataclasses.replace(task, updated_at=time.time(), **changes)
+
+
+def start(task: Task) -> Task | None:
+    if task.status != TaskStatus.STAGED:
+        return None
+    return _stamp(task, status=TaskStatus.RUNNING, attempt=task.attempt + 1, status_message="")
+
+
+def restage(message: str) -> Update:
+    def update(task: Task) -> Task | None:
+        if task.status not in (TaskStatus.RUNNING, TaskStatus.STAGED):
+            return None
+        return _stamp(task, status=TaskStatus.STAGED, status_message=message)
+    return update
+
+
+def note(message: str) -> Update:
+    """Keeps a Staged task Staged, telling its users why it waits."""
+    def update(task: Task) -> Task | None:
+        if task.status != TaskStatus.STAGED or task.status_message == message:
+            return None
+        return _stamp(task, status_message=message)
+    return update
+
+
+def complete(result: TaskResult) -> Update:
+    status = TaskStatus.FINISHED if result.ok else TaskStatus.FAILED
+
+    def update(task: Task) -> Task | None:
+        if task.status != TaskStatus.RUNNING:
+            return None
+        return _stamp(task, status=status, result=result, status_message="")
+    return update
+
+
+def fail(reason: str) -> Update:
+    def update(task: Task) -> Task | None:
+        if task.status not in (TaskStatus.RUNNING, TaskStatus.STAGED):
+            return None
+        return _stamp(task, status=TaskStatus.FAILED, result=TaskResult(failure=reason))
+    return update
+
+
+def cancel(task: Task) -> Task | None:
+    if task.status != TaskStatus.RUNNING:
+        return None
+    return _stamp(task, status=TaskStatus.CANCELED, status_message="canceled while running")
+
+
+class TaskBook:
+    def __init__(self, storage: Any, log: Logger) -> None:
+        self._storage = storage
+        self._log = log
+
+    def read(self, task_id: str) -> tuple[Task, int] | None:
+        found = self._storage.get(records.task_key(task_id))
+        return None if found is None else (records.loads(Task, found.value), found.version)
+
+    def _version(self, key: bytes) -> int:
+        found = self._storage.get(key)
+        return 0 if found is None else int(found.version)
+
+    def read_record(self, cls: type[Any], key: bytes) -> Any | None:
+        found = self._storage.get(key)
+        return None if found is None else records.loads(cls, found.value)
+
+    def apply(self, task_id: str, update: Update, ack: Lease | None = None,
+              retries: int = 8) -> Task | None:
+        """Writes update(task) (and acks `ack`) in one transaction; an update that returns None
+        writes nothing but still acks. Returns the task as stored afterwards, None if missing."""
+        key = records.task_key(task_id)
+        for _ in range(retries):
+            current = self.read(task_id)
+            if current is None:
+                self._ack_alone(ack)
+                return None
+            task, version = current
+            new = update(task)
+            if new is not None and not records.can_transition(task.status, new.status):
+                raise Internal(f"illegal task transition {task.status.name} -> {new.status.name}")
+            if new is None and ack is None:
+                return task
+            writes = {} if new is None else {key: records.dumps(new)}
+            done = self._storage.transact(conditions={key: version}, writes=writes,
+                                          ack=[ack] if ack else [])
+            if done is not None:
+                return new or task
+            if ack is not None and self._version(key) == version:
+                ack = None  # the lease went stale (the item was handed out again): write anyway
+        raise Internal(f"task {task_id} kept changing under the scheduler")
+
+    def _ack_alone(self, lease: Lease | None) -> None:
+        if lease is None:
+            return
+        try:
+            self._storage.ack(lease)
+        except GaiwanError as exc:
+            self._log.warning("ack failed", queue_item=lease.item_id, error=type(exc).__name__)
+
+    def release(self, lease: Lease) -> None:
+        try:
+            self._storage.release(lease)
+        except GaiwanError as exc:
+            # Stale lease: the item returns when its deadline passes anyway.
+            self._log.warning("release failed", queue_item=lease.item_id, error=type(exc).__name__)
+
+    def renew(self, lease: Lease, lease_ms: int) -> bool:
+        try:
+            return bool(self._storage.renew(lease, lease_ms))
+        except GaiwanError:
+            return False
+
+    def lose(self, task_id: str, lease: Lease) -> Task | None:
+        """A task's node went away: run it again if it has an attempt left, else end it Failed."""
+        current = self.read(task_id)
+        if current is None:
+            self._ack_alone(lease)
+            return None
+        task = current[0]
+        if task.status == TaskStatus.RUNNING and task.attempt >= MAX_ATTEMPTS:
+            return self.apply(task_id, fail(LOST_REASON), ack=lease)
+        if task.status in (TaskStatus.RUNNING, TaskStatus.STAGED):
+            stored = self.apply(task_id, restage(f"{LOST_REASON}; queued again"))
+            self.release(lease)
+            return stored
+        self._ack_alone(lease)
+        return task
