@@ -1,0 +1,109 @@
+"""`StorageClient`'s methods, served in-process by a real `Store`: for unit tests of services.
+
+Same names, signatures and results as the client, so a service under test takes either. Given a
+role, it also enforces that role's namespace, so a test catches a service reaching outside its
+part of the state just as the storage service would.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+
+from ._lmdb import LmdbEngine
+from .client import Lease, Versioned
+from .namespaces import CONSUME, ENQUEUE, Namespace, namespace_for
+from .store import Store
+
+
+class LocalStorage:
+    def __init__(self, store: Store, role: str | None = None) -> None:
+        self._store = store
+        self._ns: Namespace | None = namespace_for(role) if role is not None else None
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], seal_key: bytes | None = None,
+             role: str | None = None, map_size_mb: int = 64) -> "LocalStorage":
+        """An LMDB store in `path` (created if missing), sealed under seal_key (random if None)."""
+        if role is not None:
+            namespace_for(role)  # refuse an unknown role before opening anything
+        engine = LmdbEngine(Path(path), map_size_mb)
+        return cls(Store(engine, seal_key or os.urandom(32)), role)
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> "LocalStorage":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _keys(self, *keys: bytes) -> None:
+        if self._ns is not None:
+            for key in keys:
+                self._ns.check_key(key)
+
+    def _queue(self, queue: str, operation: str) -> None:
+        if self._ns is not None:
+            self._ns.check_queue(queue, operation)
+
+    def get(self, key: bytes) -> Versioned | None:
+        self._keys(key)
+        return self._store.get(key)
+
+    def scan(self, prefix: bytes, limit: int = 0, reverse: bool = False,
+             start_after: bytes = b"") -> list[Versioned]:
+        if self._ns is not None:
+            self._ns.check_prefix(prefix)
+        return self._store.scan(prefix, limit, reverse, start_after)
+
+    def transact(
+        self,
+        conditions: Mapping[bytes, int] | None = None,
+        writes: Mapping[bytes, bytes | None] | None = None,
+        enqueue: Iterable[tuple[str, bytes]] = (),
+        ack: Iterable[Lease] = (),
+    ) -> list[int] | None:
+        """Applies everything atomically; None when a condition failed (nothing was written)."""
+        enqueue, ack = list(enqueue), list(ack)
+        self._keys(*(conditions or {}), *(writes or {}))
+        for queue, _ in enqueue:
+            self._queue(queue, ENQUEUE)
+        for lease in ack:
+            self._queue(lease.queue, CONSUME)
+        return self._store.transact(conditions, writes, enqueue, ack).versions
+
+    def put(self, key: bytes, value: bytes) -> int:
+        versions = self.transact(writes={key: value})
+        assert versions is not None  # no conditions: always commits
+        return versions[0]
+
+    def delete(self, key: bytes) -> None:
+        self.transact(writes={key: None})
+
+    def compare_and_set(self, key: bytes, expected_version: int, value: bytes | None) -> int | None:
+        versions = self.transact(conditions={key: expected_version}, writes={key: value})
+        return None if versions is None else versions[0]
+
+    def watch(self, key: bytes, version: int, timeout_s: float) -> int:
+        self._keys(key)
+        return self._store.watch(key, version, timeout_s)
+
+    def dequeue(self, queue: str, lease_ms: int, wait_s: float = 0.0) -> Lease | None:
+        self._queue(queue, CONSUME)
+        return self._store.dequeue(queue, lease_ms, wait_s)
+
+    def renew(self, lease: Lease, lease_ms: int) -> bool:
+        self._queue(lease.queue, CONSUME)
+        return self._store.renew(lease, lease_ms) is not None
+
+    def release(self, lease: Lease) -> None:
+        self._queue(lease.queue, CONSUME)
+        self._store.release(lease)
+
+    def ack(self, lease: Lease) -> None:
+        self.transact(ack=[lease])

@@ -1,0 +1,229 @@
+"""The storage service through real gRPC with mutual TLS: namespaces, statuses, the client."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from gaiwan.config import DEFAULT_INBOUND
+from gaiwan.errors import InvalidArgument, PermissionDenied, ResourceExhausted
+from gaiwan.logs import get_logger
+from gaiwan.rpc.channels import mesh_channel
+from gaiwan.rpc.pb import gaiwan_storage_pb2 as pb
+from gaiwan.rpc.pb import gaiwan_storage_pb2_grpc as pb_grpc
+from gaiwan.rpc.server import internal_server
+from gaiwan.services.storage._servicer import Limits, StorageServicer
+from gaiwan.storage import StorageClient
+from gaiwan.storage._lmdb import LmdbEngine
+from gaiwan.storage.store import Store
+
+from .conftest import SEAL_KEY
+from .mesh import MeshCA
+
+MAX_MESSAGE = 64 * 1024
+
+
+@pytest.fixture(scope="module")
+def ca() -> MeshCA:
+    return MeshCA()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def served(ca: MeshCA, tmp_path: Path) -> Iterator[tuple[str, Store]]:
+    """A storage server on a free local port, with the platform's inbound rules for storage."""
+    store = Store(LmdbEngine(tmp_path / "db", 8), SEAL_KEY)
+    servicer = StorageServicer(store, Limits(MAX_MESSAGE, long_poll_slots=2))
+    address = f"127.0.0.1:{_free_port()}"
+    server, _ = internal_server(ca.identity("storage"), address, DEFAULT_INBOUND["storage"],
+                                [servicer.register], get_logger("storage"), workers=8,
+                                max_message_bytes=MAX_MESSAGE)
+    server.start()
+    yield address, store
+    server.stop(None)
+    store.close()
+
+
+@pytest.fixture
+def client(ca: MeshCA, served: tuple[str, Store]) -> Iterator[Callable[[str], StorageClient]]:
+    """Makes a StorageClient speaking mutual TLS as the given mesh role."""
+    channels: list[grpc.Channel] = []
+
+    def make(role: str) -> StorageClient:
+        channels.append(mesh_channel(ca.identity(role), served[0], "storage", MAX_MESSAGE))
+        return StorageClient(channels[-1], timeout_s=5)
+
+    yield make
+    for ch in channels:
+        ch.close()
+
+
+def test_client_roundtrip_through_the_service(client: Callable[[str], StorageClient]) -> None:
+    """put/get/compare_and_set/scan/delete behave over the wire as in-process."""
+    mgmt = client("management")
+    v = mgmt.put(b"task/1", b"created")
+    got = mgmt.get(b"task/1")
+    assert got is not None and (got.value, got.version) == (b"created", v)
+    assert mgmt.compare_and_set(b"task/1", v + 1, b"x") is None
+    v2 = mgmt.compare_and_set(b"task/1", v, b"approved")
+    assert v2 is not None and v2 > v
+    mgmt.put(b"task/2", b"")
+    assert [i.key for i in mgmt.scan(b"task/", reverse=True)] == [b"task/2", b"task/1"]
+    mgmt.delete(b"task/2")
+    assert mgmt.get(b"task/2") is None
+
+
+def test_task_queue_path_over_the_wire(client: Callable[[str], StorageClient]) -> None:
+    """management stages and enqueues at once; the scheduler long-polls, renews, acks."""
+    mgmt, sched = client("management"), client("scheduler")
+    v = mgmt.put(b"task/9", b"approved")
+    got: list[object] = []
+    waiter = threading.Thread(target=lambda: got.append(sched.dequeue("tasks", 5000, wait_s=10)))
+    waiter.start()
+    time.sleep(0.2)
+    assert mgmt.transact({b"task/9": v}, {b"task/9": b"staged"}, enqueue=[("tasks", b"9")])
+    waiter.join(5)
+    lease = got[0]
+    assert lease is not None and lease.item == b"9" and lease.redeliveries == 0  # type: ignore[attr-defined]
+    assert sched.renew(lease, 5000)  # type: ignore[arg-type]
+    staged = sched.get(b"task/9")
+    assert staged is not None
+    assert sched.transact({b"task/9": staged.version}, {b"task/9": b"finished"}, ack=[lease])  # type: ignore[list-item]
+    assert not sched.renew(lease, 5000)  # type: ignore[arg-type]
+    sched.release(lease)  # type: ignore[arg-type]  # a lost lease: no error
+    assert sched.dequeue("tasks", 1000) is None
+
+
+def test_watch_over_the_wire(client: Callable[[str], StorageClient]) -> None:
+    """A watch through the service returns on the commit, not at its timeout."""
+    mgmt = client("management")
+    v = mgmt.put(b"task/w", b"running")
+    threading.Timer(0.2, lambda: mgmt.put(b"task/w", b"finished")).start()
+    started = time.monotonic()
+    assert mgmt.watch(b"task/w", v, 10) > v
+    assert time.monotonic() - started < 2
+    assert mgmt.watch(b"task/w", mgmt.get(b"task/w").version, 0.1) > 0  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("role, call", [
+    ("management", lambda c: c.get(b"auth/user/alice")),
+    ("management", lambda c: c.put(b"audit/1", b"forged")),
+    ("management", lambda c: c.scan(b"")),
+    ("management", lambda c: c.scan(b"ta")),
+    ("management", lambda c: c.dequeue("tasks", 1000)),
+    ("management", lambda c: c.transact(conditions={b"auth/x": 0}, writes={b"task/1": b"x"})),
+    ("management", lambda c: c.watch(b"auth/user/alice", 0, 0.1)),
+    ("frontend", lambda c: c.get(b"task/1")),
+    ("frontend", lambda c: c.transact(writes={b"audit/1": b"x"}, enqueue=[("tasks", b"1")])),
+    ("authentication", lambda c: c.put(b"fn/1", b"x")),
+    ("scheduler", lambda c: c.transact(enqueue=[("other", b"1")])),
+    ("execution", lambda c: c.get(b"task/1")),
+    ("operator", lambda c: c.get(b"task/1")),
+])
+def test_namespace_violations_are_permission_denied(
+        client: Callable[[str], StorageClient], served: tuple[str, Store], role: str,
+        call: Callable[[StorageClient], object]) -> None:
+    """A role reaching outside its table (or not a storage caller at all) is refused, writing nothing."""
+    with pytest.raises(PermissionDenied):
+        call(client(role))
+    assert served[1].get(b"audit/1") is None and served[1].get(b"task/1") is None
+
+
+def test_each_role_reaches_its_own_prefix(client: Callable[[str], StorageClient]) -> None:
+    """The positive side of the table: every storage caller can use its own keys."""
+    for role, key in (("authentication", b"auth/u"), ("frontend", b"audit/1"),
+                      ("management", b"fn/1"), ("scheduler", b"data/1")):
+        c = client(role)
+        c.put(key, b"v")
+        assert c.get(key).value == b"v"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.get(b"task/" + b"x" * 1000),
+    lambda c: c.dequeue("tasks", 0),
+    lambda c: c.renew(_lease("tasks", 1), 10**8),
+])
+def test_bad_arguments_are_invalid_argument(client: Callable[[str], StorageClient],
+                                            call: Callable[[StorageClient], object]) -> None:
+    """Oversized keys and out-of-range lease durations come back as INVALID_ARGUMENT."""
+    with pytest.raises(InvalidArgument):
+        call(client("scheduler"))
+
+
+def _lease(queue: str, item_id: int):  # type: ignore[no-untyped-def]
+    from gaiwan.storage import Lease
+
+    return Lease(queue, item_id, b"t" * 16, b"", 0, 0)
+
+
+def test_duplicate_writes_and_malformed_bytes(ca: MeshCA, served: tuple[str, Store]) -> None:
+    """Two writes to one key, and undecodable request bytes, are INVALID_ARGUMENT, not a crash."""
+    with mesh_channel(ca.identity("management"), served[0], "storage") as ch:
+        stub = pb_grpc.GaiwanStorageStub(ch)
+        twice = pb.TransactRequest(writes=[pb.Write(key=b"task/1", value=b"a"),
+                                           pb.Write(key=b"task/1", value=b"b")])
+        with pytest.raises(grpc.RpcError) as info:
+            stub.Transact(twice, timeout=5)
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        raw = ch.unary_unary("/gaiwan_storage_proto.GaiwanStorage/Get")
+        with pytest.raises(grpc.RpcError) as info:
+            raw(b"\xff\xff\xff", timeout=5)
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_oversized_scan_is_resource_exhausted(client: Callable[[str], StorageClient]) -> None:
+    """A scan whose answer would not fit one message asks the caller to page."""
+    c = client("management")
+    for n in range(5):
+        c.put(b"data/%d" % n, b"v" * (MAX_MESSAGE // 4))
+    with pytest.raises(ResourceExhausted):
+        c.scan(b"data/")
+    assert len(c.scan(b"data/", limit=2)) == 2
+
+
+def test_long_polls_cannot_take_every_thread(client: Callable[[str], StorageClient]) -> None:
+    """Past the long-poll cap a waiting call is refused at once and short calls still run."""
+    sched = client("scheduler")
+    waiters = [threading.Thread(target=lambda: sched.dequeue("tasks", 1000, wait_s=1.5))
+               for _ in range(2)]
+    for w in waiters:
+        w.start()
+    time.sleep(0.3)
+    with pytest.raises(ResourceExhausted):
+        sched.dequeue("tasks", 1000, wait_s=1)
+    started = time.monotonic()
+    sched.put(b"task/x", b"short call")
+    assert time.monotonic() - started < 0.5
+    for w in waiters:
+        w.join(5)
+
+
+def test_client_without_certificate_is_refused(served: tuple[str, Store], ca: MeshCA) -> None:
+    """Server-authenticated TLS alone does not get in: the mesh requires a client certificate."""
+    creds = grpc.ssl_channel_credentials(root_certificates=ca.pem)
+    options = [("grpc.ssl_target_name_override", "storage.mesh.gaiwan")]
+    with grpc.secure_channel(served[0], creds, options=options) as ch:
+        with pytest.raises(grpc.RpcError) as info:
+            pb_grpc.GaiwanStorageStub(ch).Get(pb.GetRequest(key=b"task/1"), timeout=5)
+        assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+def test_client_from_another_ca_is_refused(served: tuple[str, Store], ca: MeshCA) -> None:
+    """A certificate naming an allowed role, but issued by a foreign CA, is refused."""
+    rogue = MeshCA().identity("management")
+    rogue = type(rogue)(rogue.role, rogue.key_pem, rogue.mesh_cert_pem, ca.pem)
+    with mesh_channel(rogue, served[0], "storage") as ch:
+        with pytest.raises(grpc.RpcError) as info:
+            pb_grpc.GaiwanStorageStub(ch).Get(pb.GetRequest(key=b"task/1"), timeout=5)
+        assert info.value.code() == grpc.StatusCode.UNAVAILABLE
