@@ -1,0 +1,49 @@
+"""The typed client of the access control service, for the services that ask it (frontend,
+management, scheduler). One stub per channel; entities travel as JSON, built by the caller."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import grpc
+
+from ...errors import from_rpc_error
+from ...roles import Role
+from ...rpc.pb import gaiwan_access_control_pb2 as pb
+from ...rpc.pb import gaiwan_access_control_pb2_grpc as pb_grpc
+from .engine import Decision, EntityUid
+from .entities import FRONTEND_API, user_entity, user_uid
+
+
+class AccessControlClient:
+    def __init__(self, channel: grpc.Channel, timeout_s: float = 5.0) -> None:
+        self._stub = pb_grpc.GaiwanAccessControlStub(channel)
+        self._timeout = timeout_s
+
+    def authorize(
+        self,
+        principal: EntityUid,
+        action: str,
+        resource: EntityUid,
+        entities: list[dict[str, Any]],
+        context: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """Asks for one decision; a failed call raises the service's typed error (fail closed)."""
+        request = pb.AuthorizeRequest(
+            principal=pb.EntityRef(type=principal.type, id=principal.id),
+            action=action,
+            resource=pb.EntityRef(type=resource.type, id=resource.id),
+            entities_json=json.dumps(entities),
+            context_json=json.dumps(dict(context or {})),
+        )
+        try:
+            resp = self._stub.Authorize(request, timeout=self._timeout)
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc) from None
+        return Decision(resp.allowed, tuple(resp.policy_ids), tuple(resp.errors))
+
+    def check_api(self, user_id: str, role: Role, action: str) -> Decision:
+        """The frontend's coarse check (spec §5): may this user make this public call at all?"""
+        return self.authorize(user_uid(user_id), action, FRONTEND_API, [user_entity(user_id, role)])

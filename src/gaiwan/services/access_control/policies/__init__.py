@@ -1,0 +1,1 @@
+"""Gaiwan's default Cedar schema and policies, shipped as package data."""

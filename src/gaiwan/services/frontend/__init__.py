@@ -1,0 +1,35 @@
+"""The frontend service: Teaclave's public API (TeaclaveFrontend) and Gaiwan's GaiwanTasks on the
+`frontend_api` endpoint. Every call is authenticated with the authentication service, checked by
+the access control service, forwarded to management and audited; QueryAuditLogs is answered here,
+from the audit log this service writes.
+"""
+
+from __future__ import annotations
+
+from ...rpc.pb import gaiwan_management_pb2_grpc
+from ...storage.client import StorageClient
+from ..access_control import AccessControlClient
+from ..runtime import ServiceRuntime
+from .audit_writer import AuditWriter
+from .gate import Authenticator, Gate
+
+__all__ = ["main"]
+
+
+def main(runtime: ServiceRuntime) -> None:
+    """Channels and stubs are made once here and shared by every call (ARCH §8)."""
+    channels = runtime.channels
+    storage = StorageClient(channels.get("storage"))
+    writer = AuditWriter(storage, runtime.log)
+    gate = Gate(
+        authenticate=Authenticator(channels.get("authentication"), runtime.log),
+        check_api=AccessControlClient(channels.get("access_control")).check_api,
+        management=gaiwan_management_pb2_grpc.GaiwanManagementStub(channels.get("management")),
+        audit_writer=writer,
+        audit_reader=storage,
+        log=runtime.log,
+    )
+    runtime.spawn(writer.run, "audit-writer")
+    runtime.on_stop(writer.close)
+    runtime.serve_public("frontend_api", gate.register)
+    runtime.serve_internal()

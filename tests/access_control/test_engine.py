@@ -1,0 +1,170 @@
+"""Tests of the Cedar policy engine: the default policies against spec §5, and loading rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gaiwan.errors import ConfigError, InvalidArgument
+from gaiwan.roles import Role
+from gaiwan.services.access_control import FRONTEND_API, EntityUid, PolicyEngine, user_entity, user_uid
+from gaiwan.services.access_control.service import packaged_policy_dir
+
+POLICIES = packaged_policy_dir()
+SCHEMA = (POLICIES / "schema.cedarschema").read_text()
+API_POLICIES = (POLICIES / "api.cedar").read_text()
+
+# Spec §5, written out independently of the policy file.
+FUNCTION_OWNER = {
+    "register_function", "update_function", "delete_function", "disable_function",
+    "get_function", "list_functions", "get_function_usage_stats",
+}
+DATA_OWNER = {
+    "register_input_file", "register_output_file", "update_input_file", "update_output_file",
+    "register_fusion_output", "register_input_from_output", "get_output_file", "get_input_file",
+    "create_task", "get_task", "assign_data", "approve_task", "invoke_task", "cancel_task",
+    "get_function", "list_functions", "get_function_usage_stats",
+}
+ALL_APIS = sorted(FUNCTION_OWNER | DATA_OWNER | {"query_audit_logs"})
+ALLOWED = {
+    "PlatformAdmin": set(ALL_APIS),
+    "FunctionOwner": FUNCTION_OWNER,
+    "DataOwnerManager-bank_a": DATA_OWNER,
+    "DataOwner-bank_a": DATA_OWNER,
+}
+MATRIX = [(role, api, api in allowed) for role, allowed in ALLOWED.items() for api in ALL_APIS]
+
+
+@pytest.fixture(scope="module")
+def engine() -> PolicyEngine:
+    return PolicyEngine.load(POLICIES / "schema.cedarschema", sorted(POLICIES.glob("*.cedar")))
+
+
+def _check(engine: PolicyEngine, role: str, api: str):  # type: ignore[no-untyped-def]
+    return engine.authorize(user_uid("u1"), api, FRONTEND_API, [user_entity("u1", Role.parse(role))])
+
+
+def test_matrix_covers_all_22_public_calls() -> None:
+    """The matrix under test has the 22 TeaclaveFrontend calls for 4 roles."""
+    assert len(ALL_APIS) == 22 and len(MATRIX) == 88
+
+
+@pytest.mark.parametrize("role,api,allowed", MATRIX)
+def test_role_api_matrix(engine: PolicyEngine, role: str, api: str, allowed: bool) -> None:
+    """Each role may make exactly the calls spec §5 gives it."""
+    assert _check(engine, role, api).allowed is allowed
+
+
+def test_decision_names_the_permitting_policy(engine: PolicyEngine) -> None:
+    """An allow carries the @id of the policy that permitted it."""
+    assert _check(engine, "FunctionOwner", "register_function").policy_ids == ("function-owner-api",)
+    assert _check(engine, "DataOwner-x", "get_task").policy_ids == ("data-owner-api",)
+    assert _check(engine, "PlatformAdmin", "query_audit_logs").policy_ids == ("platform-admin-api",)
+
+
+def test_audit_denial_names_the_forbidding_policy(engine: PolicyEngine) -> None:
+    """A non-admin asking for the audit log is denied by the explicit forbid, which is named."""
+    decision = _check(engine, "DataOwnerManager-x", "query_audit_logs")
+    assert not decision.allowed
+    assert decision.policy_ids == ("audit-log-admin-only",)
+
+
+def test_default_deny_names_no_policy(engine: PolicyEngine) -> None:
+    """A call no policy permits is denied with no deciding policy."""
+    decision = _check(engine, "FunctionOwner", "create_task")
+    assert (decision.allowed, decision.policy_ids) == (False, ())
+
+
+def test_operator_permit_cannot_open_the_audit_log() -> None:
+    """The forbid wins over an operator policy that permits everyone everything."""
+    extra = '@id("open")\npermit (principal, action, resource);'
+    engine = PolicyEngine(SCHEMA, {"api.cedar": API_POLICIES, "extra.cedar": extra})
+    assert not _check(engine, "FunctionOwner", "query_audit_logs").allowed
+    assert _check(engine, "FunctionOwner", "create_task").policy_ids == ("open",)
+
+
+def test_role_is_group_membership_not_name(engine: PolicyEngine) -> None:
+    """A user whose role attribute says admin but who is not in the admin group is not an admin."""
+    forged = {"uid": user_uid("m").as_json(), "attrs": {"role": "PlatformAdmin", "attribute": ""},
+              "parents": [{"type": "Gaiwan::Role", "id": "DataOwner"}]}
+    assert not engine.authorize(user_uid("m"), "query_audit_logs", FRONTEND_API, [forged]).allowed
+
+
+def test_unknown_user_entity_is_denied(engine: PolicyEngine) -> None:
+    """A principal without an entity (no role membership) is denied everything."""
+    assert not engine.authorize(user_uid("ghost"), "get_task", FRONTEND_API, []).allowed
+
+
+def test_invalid_policy_file_is_refused_naming_the_file() -> None:
+    """A policy that does not match the schema stops loading, and the error names its file."""
+    bad = '@id("typo")\npermit (principal, action, resource) when { principal.rol == "x" };'
+    with pytest.raises(ConfigError, match=r"operator/typo\.cedar.*typo"):
+        PolicyEngine(SCHEMA, {"api.cedar": API_POLICIES, "operator/typo.cedar": bad})
+
+
+def test_unparsable_policy_file_is_refused_naming_the_file(tmp_path: Path) -> None:
+    """A file that is not Cedar at all is refused, named by its path."""
+    bad = tmp_path / "broken.cedar"
+    bad.write_text("permit (principal, action, resource) when {")
+    with pytest.raises(ConfigError, match="broken.cedar"):
+        PolicyEngine.load(POLICIES / "schema.cedarschema", [POLICIES / "api.cedar", bad])
+
+
+def test_unknown_action_in_policy_is_refused() -> None:
+    """A policy naming an action the schema lacks is invalid."""
+    bad = '@id("x")\npermit (principal, action == Gaiwan::Action::"drop_tables", resource);'
+    with pytest.raises(ConfigError, match="x.cedar"):
+        PolicyEngine(SCHEMA, {"x.cedar": bad})
+
+
+def test_policy_without_id_is_refused() -> None:
+    """Every policy needs an @id so decisions can name it."""
+    with pytest.raises(ConfigError, match=r"anon\.cedar.*@id"):
+        PolicyEngine(SCHEMA, {"anon.cedar": "permit (principal, action, resource);"})
+
+
+def test_duplicate_policy_id_across_files_is_refused() -> None:
+    """Two policies with one @id would make decisions ambiguous."""
+    dup = '@id("data-owner-api")\npermit (principal, action, resource);'
+    with pytest.raises(ConfigError, match=r"dup\.cedar.*data-owner-api"):
+        PolicyEngine(SCHEMA, {"api.cedar": API_POLICIES, "dup.cedar": dup})
+
+
+def test_missing_file_is_refused_naming_it(tmp_path: Path) -> None:
+    """A configured policy file that does not exist is a ConfigError naming it."""
+    with pytest.raises(ConfigError, match="nowhere.cedar"):
+        PolicyEngine.load(POLICIES / "schema.cedarschema", [tmp_path / "nowhere.cedar"])
+
+
+def test_invalid_schema_is_refused() -> None:
+    """A schema that does not parse stops loading."""
+    with pytest.raises(ConfigError, match="schema"):
+        PolicyEngine("namespace Gaiwan { entity", {})
+
+
+def test_unknown_action_request_is_invalid_argument(engine: PolicyEngine) -> None:
+    """Asking about an action the schema lacks is a caller bug, not a denial."""
+    with pytest.raises(InvalidArgument, match="drop_tables"):
+        _check(engine, "PlatformAdmin", "drop_tables")
+
+
+def test_wrong_principal_type_is_invalid_argument(engine: PolicyEngine) -> None:
+    """API actions apply to users only."""
+    with pytest.raises(InvalidArgument):
+        engine.authorize(EntityUid("Gaiwan::Api", "x"), "get_task", FRONTEND_API, [])
+
+
+def test_entities_not_matching_schema_are_invalid_argument(engine: PolicyEngine) -> None:
+    """An entity missing a declared attribute is rejected, without echoing the entities."""
+    bad = [{"uid": user_uid("u").as_json(), "attrs": {"role": "DataOwner"}, "parents": []}]
+    with pytest.raises(InvalidArgument, match="schema") as info:
+        engine.authorize(user_uid("u"), "get_task", FRONTEND_API, bad)
+    assert "DataOwner" not in info.value.message
+
+
+def test_context_not_in_schema_is_invalid_argument(engine: PolicyEngine) -> None:
+    """API actions take an empty context; extra fields are refused."""
+    with pytest.raises(InvalidArgument):
+        engine.authorize(user_uid("u"), "get_task", FRONTEND_API,
+                         [user_entity("u", Role.parse("DataOwner-x"))], {"ip": "1.2.3.4"})
