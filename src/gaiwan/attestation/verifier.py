@@ -1,0 +1,117 @@
+"""The attestation authority: verifies a service's evidence, then endorses it (no gRPC here).
+
+The order of checks is the order of trust: the evidence type is one we can verify at all, the
+quote is signed by the TEE hardware, it binds the key being certified (REPORTDATA = X||Y), the
+auditors signed the enclave_info we compare against, and the quote's measurements are the ones
+listed there for the role asked for. Only then is a report signed and a mesh certificate issued;
+any failure raises AttestationError (PERMISSION_DENIED) naming the check that failed.
+
+enclave_info is re-read for every request, so `gaiwan enclave-info refresh` takes effect without
+restarting the attestation service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from ..config import Config
+from ..errors import AttestationError, ConfigError
+from ..home import SERVICES
+from . import enclave_info as enclave_info_file
+from .enclave_info import EnclaveInfo
+from .keystore import KeyFiles, cert_pem, load_cert, load_private_key
+from .mesh import issue_mesh_certificate, mesh_ttl
+from .ratls import Endorsement, report_data_of
+from .report import build_report, sign_report
+from .simulated import EVIDENCE_TYPE as SIMULATED
+from .simulated import hardware_key, verify_evidence
+
+EVIDENCE_TYPES = (SIMULATED,)
+
+
+@dataclass(frozen=True)
+class Endorsed:
+    """What a successful attestation returns to the service."""
+
+    endorsement: Endorsement
+    mesh_cert_pem: bytes
+    mesh_ca_pem: bytes
+    not_after: int
+
+
+def auditor_threshold(config: Config) -> int:
+    return int(config.section("attestation").get("auditor_threshold", 1))
+
+
+def load_enclave_info(config: Config) -> EnclaveInfo:
+    """The platform's enclave_info, only if enough of its auditors signed it."""
+    home = config.home
+    return enclave_info_file.load_verified(home.enclave_info, home.auditors, auditor_threshold(config))
+
+
+def check_evidence_type(config: Config, evidence_type: str) -> None:
+    if evidence_type not in EVIDENCE_TYPES:
+        raise AttestationError(f"unknown evidence type {evidence_type!r}")
+    if evidence_type == SIMULATED and not config.development:
+        raise AttestationError(
+            f"simulated evidence is refused in {config.mode} mode (it is for development only)")
+
+
+class Authority:
+    def __init__(self, config: Config, tee_public_key: ec.EllipticCurvePublicKey,
+                 signing_key: rsa.RSAPrivateKey, signing_chain: tuple[bytes, ...],
+                 mesh_ca_key: ec.EllipticCurvePrivateKey, mesh_ca_cert: x509.Certificate) -> None:
+        self._config = config
+        self._tee_public_key = tee_public_key
+        self._signing_key = signing_key
+        self._signing_chain = signing_chain
+        self._mesh_ca_key = mesh_ca_key
+        self._mesh_ca_cert = mesh_ca_cert
+
+    @classmethod
+    def load(cls, config: Config) -> "Authority":
+        files = KeyFiles(config.home)
+        signing_key = load_private_key(files.report_signing_key)
+        mesh_key = load_private_key(files.mesh_ca_key)
+        if not isinstance(signing_key, rsa.RSAPrivateKey):
+            raise ConfigError("the report signing key is not an RSA key")
+        if not isinstance(mesh_key, ec.EllipticCurvePrivateKey):
+            raise ConfigError("the mesh CA key is not an EC key")
+        chain = (load_cert(files.report_signing_cert).public_bytes(serialization.Encoding.DER),)
+        return cls(config, hardware_key(config).public_key(), signing_key, chain, mesh_key,
+                   load_cert(files.mesh_ca_cert))
+
+    def attest(self, service: str, evidence_type: str, evidence: bytes, public_key_der: bytes,
+               now: datetime | None = None) -> Endorsed:
+        if service not in SERVICES:
+            raise AttestationError(f"unknown service {service!r}")
+        check_evidence_type(self._config, evidence_type)
+        public_key = _p256_key(public_key_der)
+        quote = verify_evidence(evidence, self._tee_public_key)
+        if quote.report_data != report_data_of(public_key):
+            raise AttestationError("REPORTDATA of the quote is not the public key to certify")
+        load_enclave_info(self._config).check(service, quote.mr_enclave, quote.mr_signer)
+
+        when = now or datetime.now(timezone.utc)
+        report = build_report(quote, evidence_type, self._config.mode, now=when)
+        endorsement = Endorsement(report, sign_report(report, self._signing_key),
+                                  self._signing_chain)
+        mesh = issue_mesh_certificate(self._mesh_ca_key, self._mesh_ca_cert, public_key, service,
+                                      quote.mr_enclave, mesh_ttl(self._config), now=when)
+        return Endorsed(endorsement, cert_pem(mesh), cert_pem(self._mesh_ca_cert),
+                        int(mesh.not_valid_after_utc.timestamp()))
+
+
+def _p256_key(der: bytes) -> ec.EllipticCurvePublicKey:
+    try:
+        key = serialization.load_der_public_key(der)
+    except (ValueError, TypeError):
+        raise AttestationError("public_key is not a DER SubjectPublicKeyInfo") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise AttestationError("public_key is not a P-256 key")
+    return key
