@@ -8,11 +8,37 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import echo
+from . import (
+    echo,
+    face_detection,
+    gbdt_predict,
+    gbdt_train,
+    logistic_regression_predict,
+    logistic_regression_train,
+    online_decrypt,
+    ordered_set_intersect,
+    ordered_set_join,
+    password_check,
+    principal_components_analysis,
+    private_join_and_compute,
+    rsa_sign,
+)
 from ._api import BuiltinFunction, FunctionCall
 
 _MODULES: tuple[ModuleType, ...] = (
     echo,
+    gbdt_train,
+    gbdt_predict,
+    logistic_regression_train,
+    logistic_regression_predict,
+    private_join_and_compute,
+    ordered_set_intersect,
+    ordered_set_join,
+    rsa_sign,
+    face_detection,
+    principal_components_analysis,
+    password_check,
+    online_decrypt,
 )
 
 _BY_NAME: dict[str, BuiltinFunction] = {m.NAME: m.run for m in _MODULES}
