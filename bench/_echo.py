@@ -1,0 +1,78 @@
+"""Echo tasks through the public API, timed the way a user experiences them.
+
+Latency is InvokeTask until WaitTask returns the task Finished (the SDK's wait: no polling);
+creating the task is outside the timed part. Throughput runs whole create-invoke-wait cycles
+from several clients at once, each with its own attested connection.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from gaiwan.client import FunctionArgument
+from tests.support.platform import Platform, frontend, login
+
+
+def register_echo(client: Any) -> str:
+    return str(client.register_function(
+        name="builtin-echo", description="bench echo", executor_type="builtin",
+        arguments=[FunctionArgument("message")]))
+
+
+def _run_one(client: Any, function_id: str, message: str) -> float:
+    task_id = client.create_task(function_id=function_id, function_arguments={"message": message},
+                                 executor="builtin")
+    start = time.perf_counter()
+    client.invoke_task(task_id)
+    result = client.get_task_result(task_id)
+    elapsed = time.perf_counter() - start
+    if result != message.encode():
+        raise AssertionError(f"echo returned {result!r}")
+    return elapsed
+
+
+def latencies(platform: Platform, count: int) -> list[float]:
+    client = frontend(platform)
+    function_id = register_echo(client)
+    for i in range(5):
+        _run_one(client, function_id, f"warm-up {i}")
+    return [_run_one(client, function_id, f"bench {i}") for i in range(count)]
+
+
+def throughput(platform: Platform, clients: int, max_tasks: int, max_seconds: float) -> float:
+    """Finished echo tasks per second with `clients` concurrent clients (bounded count and time)."""
+    token = login(platform)
+    sessions = [frontend(platform, token=token) for _ in range(clients)]
+    function_id = register_echo(sessions[0])
+    for session in sessions:
+        _run_one(session, function_id, "warm-up")
+    done = 0
+    lock = threading.Lock()
+    deadline = time.monotonic() + max_seconds
+    errors: list[BaseException] = []
+
+    def work(session: Any) -> None:
+        nonlocal done
+        while time.monotonic() < deadline:
+            with lock:
+                if done >= max_tasks:
+                    return
+                done += 1
+            try:
+                _run_one(session, function_id, "tput")
+            except BaseException as exc:  # noqa: BLE001 - reported after the run
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in sessions]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return done / elapsed

@@ -1,0 +1,5 @@
+"""`python -m gaiwan` is the `gaiwan` command line."""
+
+from .cli import main
+
+main(prog_name="gaiwan")
