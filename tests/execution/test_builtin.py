@@ -31,13 +31,13 @@ def test_unknown_builtin_and_executor_fail():
     with pytest.raises(FunctionError, match="no built-in function"):
         registry.get("builtin").run(_ctx("builtin-nope", {}), CancelEvent())
     with pytest.raises(FunctionError, match="not available"):
-        registry.get("wamr")
+        registry.get("sgx-nope")
 
 
 def test_registry_offers_builtins():
     """Node capabilities list the builtin kind and every registered built-in."""
     registry = default_registry()
-    assert registry.executor_types() == ("builtin",)
+    assert "builtin" in registry.executor_types()
     assert "builtin-echo" in registry.builtin_names() == functions.names()
 
 
