@@ -31,5 +31,7 @@ def default_registry() -> ExecutorRegistry:
     """The executors this installation offers. Imported here, not at module level, so that loading
     the interface does not load every executor's dependencies."""
     from .builtin import BuiltinExecutor
+    from .python import PythonExecutor
+    from .wasm import wasm_executors
 
-    return ExecutorRegistry((BuiltinExecutor(),))
+    return ExecutorRegistry((BuiltinExecutor(), *wasm_executors(), PythonExecutor()))

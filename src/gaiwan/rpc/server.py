@@ -57,8 +57,7 @@ def internal_server(
     server = _new_server(log, frozenset(inbound), workers, max_message_bytes)
     for reg in register:
         reg(server)
-    health_servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    health_servicer = _health(server)
     creds = grpc.ssl_server_credentials(
         [(identity.key_pem, identity.mesh_cert_pem)],
         root_certificates=identity.mesh_ca_pem,
@@ -75,16 +74,23 @@ def public_server(
     log: Logger,
     workers: int = 32,
     max_message_bytes: int = 4 * 1024 * 1024,
-) -> grpc.Server:
+) -> tuple[grpc.Server, health.HealthServicer]:
     """A server-authenticated endpoint presenting the RA-TLS certificate (spec §3)."""
     server = _new_server(log, None, workers, max_message_bytes)
     for reg in register:
         reg(server)
-    health_servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    health_servicer = _health(server)
     creds = grpc.ssl_server_credentials([(identity.key_pem, identity.ra_tls_cert_pem)])
     _bind(server, address, creds)
-    return server
+    return server, health_servicer
+
+
+def _health(server: grpc.Server) -> health.HealthServicer:
+    """The standard health service, NOT_SERVING until the service says it is ready."""
+    servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
+    set_serving(servicer, False)
+    return servicer
 
 
 def set_serving(servicer: health.HealthServicer, serving: bool = True) -> None:

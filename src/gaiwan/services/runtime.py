@@ -52,7 +52,7 @@ class ServiceRuntime:
         self._health.append(servicer)
 
     def serve_public(self, endpoint: str, *register: Register) -> None:
-        server = public_server(
+        server, servicer = public_server(
             self.identity,
             self.config.listen_address(endpoint),
             register,
@@ -62,6 +62,7 @@ class ServiceRuntime:
         )
         server.start()
         self._servers.append(server)
+        self._health.append(servicer)
 
     def serve(self, server: grpc.Server, health_servicer: health.HealthServicer | None = None) -> None:
         """Starts a server the service built itself (its own TLS policy) and owns it from now on."""
