@@ -1,0 +1,221 @@
+"""Hostile payloads are contained with a clear reason, and the executor keeps working."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from pathlib import Path
+
+from gaiwan.executors import CancelEvent, FunctionError
+from gaiwan.executors.python import Limits, PythonExecutor
+
+from .support import LIMITS, assert_still_works, failure, run, task
+
+
+def test_wall_clock_limit(executor: PythonExecutor) -> None:
+    """A payload that sleeps past its time limit (task argument) is killed."""
+    started = time.monotonic()
+    reason = failure(executor, "import time\ndef entrypoint(argv):\n    time.sleep(60)\n",
+                     arguments={"time_limit": "1"})
+    assert reason == "time limit exceeded (1 s)"
+    assert time.monotonic() - started < 3
+    assert_still_works(executor)
+
+
+def test_cpu_limit() -> None:
+    """A busy loop is stopped by RLIMIT_CPU even when the wall-clock limit is far away."""
+    ex = PythonExecutor(Limits(time=20.0, cpu_time=1.0))
+    try:
+        assert failure(ex, "def entrypoint(argv):\n    while True:\n        pass\n") == \
+            "CPU time limit exceeded (1 s)"
+        assert_still_works(ex)
+    finally:
+        ex.close()
+
+
+def test_memory_bomb(executor: PythonExecutor) -> None:
+    """Allocating past the memory limit fails the task with `memory limit exceeded`."""
+    payload = "def entrypoint(argv):\n    a = []\n    while True:\n        a.append(bytearray(16 << 20))\n"
+    assert failure(executor, payload) == "memory limit exceeded"
+    assert failure(executor, "def entrypoint(argv):\n    return bytearray(1 << 40)\n") == \
+        "memory limit exceeded"
+    assert_still_works(executor)
+
+
+def test_fork_bomb(executor: PythonExecutor) -> None:
+    """A fork bomb hits the task's process limit; its processes die with the task."""
+    payload = "import os\ndef entrypoint(argv):\n    while True:\n        os.fork()\n"
+    reason = failure(executor, payload, arguments={"time_limit": "3"})
+    assert reason.startswith("BlockingIOError: [Errno 11]"), reason
+    assert_still_works(executor)
+
+
+def test_no_network(executor: PythonExecutor) -> None:
+    """A TCP connection to the node's loopback fails; the listener sees nothing."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.2)
+        port = listener.getsockname()[1]
+        payload = f"""import socket
+def entrypoint(argv):
+    socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"leak")
+"""
+        reason = failure(executor, payload)
+        assert reason.startswith("OSError: [Errno 97]"), reason
+        try:
+            listener.accept()
+            raise AssertionError("the payload reached the host network")
+        except TimeoutError:
+            pass
+    assert_still_works(executor)
+
+
+def test_file_system_view_hides_host_and_data_dir(executor: PythonExecutor, tmp_path: Path) -> None:
+    """The payload's root shows only the Python installation: no /etc, no data directory."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "secret.key").write_text("do-not-leak")
+    payload = f"""import os
+def entrypoint(argv):
+    found = []
+    for path in ("/etc/passwd", "{data_dir / 'secret.key'}", "/proc/1/environ", "/root/.ssh"):
+        try:
+            open(path, "rb").read()
+            found.append(path)
+        except OSError:
+            pass
+    return repr((found, sorted(os.listdir("/"))))
+"""
+    found, top = eval(run(executor, payload).return_value)  # noqa: S307 - our own repr
+    assert found == []
+    assert not {"etc", "tmp", "proc", "home", "dev"} & set(top)
+    assert_still_works(executor)
+
+
+def test_cannot_write_outside_outputs(executor: PythonExecutor, tmp_path: Path) -> None:
+    """Every path outside the task's outputs is read-only or absent, host files stay untouched."""
+    target = tmp_path / "planted"
+    payload = f"""import os, sys
+def entrypoint(argv):
+    written = []
+    for path in ("/planted", "/usr/lib/planted", sys.prefix + "/planted", "{target}"):
+        try:
+            with open(path, "w") as f:
+                f.write("x")
+            written.append(path)
+        except OSError:
+            pass
+    return ",".join(written)
+"""
+    assert run(executor, payload).return_value == b""
+    assert not target.exists()
+
+
+def test_output_size_is_limited(executor: PythonExecutor, tmp_path: Path) -> None:
+    """Writing an output past RLIMIT_FSIZE fails the write, not the node."""
+    payload = "def entrypoint(argv):\n    teaclave_open('out', 'wb').write(b'x' * (2 << 20))\n"
+    reason = failure(executor, payload, outputs={"out": tmp_path / "out"})
+    assert reason.startswith("OSError: [Errno 27] File too large"), reason
+
+
+def test_huge_return_value(executor: PythonExecutor) -> None:
+    """A return value above the result limit fails the task with `result too large`."""
+    assert failure(executor, "def entrypoint(argv):\n    return 'x' * (2 << 20)\n") == "result too large"
+    assert_still_works(executor)
+
+
+def test_flooding_the_result_pipe(executor: PythonExecutor) -> None:
+    """Raw writes to every descriptor cannot make the node buffer more than the limit."""
+    payload = """import os
+def entrypoint(argv):
+    for fd in range(3, 64):
+        try:
+            while True:
+                os.write(fd, b"x" * 65536)
+        except OSError:
+            pass
+"""
+    assert failure(executor, payload) == "result too large"
+    assert_still_works(executor)
+
+
+def test_ctypes_tricks_are_contained(executor: PythonExecutor) -> None:
+    """libc system(), raw sockets, unshare, mount and ptrace through ctypes all fail."""
+    payload = """import ctypes, json
+def entrypoint(argv):
+    libc = ctypes.CDLL(None, use_errno=True)
+    return json.dumps({
+        "system": libc.system(b"echo pwned > /tmp/pwned"),
+        "socket": libc.socket(2, 1, 0),
+        "unshare": libc.unshare(0x10000000),
+        "mount": libc.mount(b"none", b"/", b"tmpfs", 0, None),
+        "ptrace": libc.ptrace(16, 1, None, None),
+        "setuid": libc.setuid(0),
+        "setsid": libc.setsid(),
+    })
+"""
+    results = json.loads(run(executor, payload).return_value)
+    assert results["system"] != 0
+    assert all(v == -1 for k, v in results.items() if k != "system"), results
+    assert_still_works(executor)
+
+
+def test_killed_by_signal(executor: PythonExecutor) -> None:
+    """A payload that crashes the interpreter fails with the signal's name."""
+    payload = "import ctypes\ndef entrypoint(argv):\n    ctypes.string_at(0)\n"
+    assert failure(executor, payload) == "killed by signal SIGSEGV"
+    assert_still_works(executor)
+
+
+def test_cannot_read_another_tasks_files(executor: PythonExecutor, tmp_path: Path) -> None:
+    """While one task runs with an input, a second task cannot open that input by path."""
+    secret = tmp_path / "task-a-input"
+    secret.write_text("A's data")
+    holder = threading.Thread(target=run, args=(executor, "import time\ndef entrypoint(argv):\n"
+                                                "    teaclave_open('in', 'rb')\n    time.sleep(1)\n"),
+                              kwargs={"inputs": {"in": secret}})
+    holder.start()
+    payload = f"""import os
+def entrypoint(argv):
+    for path in ["{secret}"] + ["/proc/%d/fd/%d" % (p, f) for p in range(1, 50) for f in range(8)]:
+        try:
+            return open(path).read()
+        except OSError:
+            pass
+    return "nothing"
+"""
+    try:
+        assert run(executor, payload).return_value == b"nothing"
+    finally:
+        holder.join()
+
+
+def test_cancel_stops_a_looping_payload_within_a_second(executor: PythonExecutor) -> None:
+    """Cancel kills the task's process group at once and the task ends `stopped`."""
+    cancel = CancelEvent()
+    stopped_at: list[float] = []
+
+    def stop() -> None:
+        time.sleep(0.5)
+        stopped_at.append(time.monotonic())
+        cancel.set()
+
+    threading.Thread(target=stop).start()
+    try:
+        executor.run(task("import os\ndef entrypoint(argv):\n    os.fork()\n    while True:\n        pass\n"),
+                     cancel)
+        raise AssertionError("the task was not stopped")
+    except FunctionError as exc:
+        assert exc.reason == "stopped"
+    assert time.monotonic() - stopped_at[0] < 1.0
+    assert_still_works(executor)
+
+
+def test_limits_cap_the_requested_time() -> None:
+    """A task cannot ask for more time than the executor's maximum."""
+    assert LIMITS.for_task({"time_limit": "1e9"}).time == LIMITS.max_time
+    assert LIMITS.for_task({"time_limit": "nan"}).time == LIMITS.time
+    assert LIMITS.for_task({"time_limit": "2.5"}).time == 2.5
