@@ -101,6 +101,17 @@ class StorageClient:
         )
         return resp.version
 
+    def watch_value(self, key: bytes, version: int, timeout_s: float) -> Versioned | None:
+        """Like watch, but returns the key's record as it is then (None if absent), in the same
+        round trip: what a caller waiting for a record to change wants next."""
+        resp = self._call(
+            self._stub.Watch,
+            pb.WatchRequest(key=key, version=version, timeout_ms=int(timeout_s * 1000),
+                            include_value=True),
+            timeout=timeout_s + self._timeout,
+        )
+        return Versioned(key, resp.value, resp.version) if resp.found else None
+
     def dequeue(self, queue: str, lease_ms: int, wait_s: float = 0.0) -> Lease | None:
         """Long-poll: waits up to wait_s for an item; None if none arrived."""
         resp = self._call(

@@ -93,6 +93,11 @@ class LocalStorage:
         self._keys(key)
         return self._store.watch(key, version, timeout_s)
 
+    def watch_value(self, key: bytes, version: int, timeout_s: float) -> Versioned | None:
+        self._keys(key)
+        self._store.watch(key, version, timeout_s)
+        return self._store.get(key)
+
     def dequeue(self, queue: str, lease_ms: int, wait_s: float = 0.0) -> Lease | None:
         self._queue(queue, CONSUME)
         return self._store.dequeue(queue, lease_ms, wait_s)

@@ -112,7 +112,7 @@ class AuthenticationCore:
         claims = self._tokens.verify(token)
         if claims.sub != user_id:
             raise Unauthenticated("invalid token")
-        user = self._users.get(user_id)
+        user = self._users.get_cached(user_id)
         if user is None or user.record.role != claims.role:
             raise Unauthenticated("invalid token")
         return claims

@@ -15,7 +15,9 @@ at once agree on a single secret and a single bootstrap.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -28,6 +30,7 @@ USER_PREFIX = b"auth/user/"
 BOOTSTRAPPED_KEY = b"auth/bootstrapped"
 SECRET_KEY = b"auth/jwt_secret"
 _PAGE = 500
+_CACHE_MAX = 10_000
 
 
 class Storage(Protocol):
@@ -68,14 +71,46 @@ def user_key(user_id: str) -> bytes:
 
 
 class UserStore:
-    def __init__(self, storage: Storage) -> None:
+    """Users in storage, with a short-lived read cache for token checks.
+
+    Every public call checks that its user still exists with the token's role; reading that
+    from storage each time would add a round trip to every call. This service is the only
+    writer of users, so its own writes invalidate the cache at once; `cache_s` bounds how long
+    a change made through another authentication process can go unseen."""
+
+    def __init__(self, storage: Storage, cache_s: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._storage = storage
+        self._cache_s = cache_s
+        self._clock = clock
+        self._cache: dict[str, tuple[float, StoredUser | None]] = {}
+        self._writes = 0  # bumped by every write: a read that raced a write is not cached
+        self._lock = threading.Lock()
 
     def get(self, user_id: str) -> StoredUser | None:
+        with self._lock:
+            writes = self._writes
         item = self._storage.get(user_key(user_id))
-        if item is None:
-            return None
-        return StoredUser(records.loads(UserRecord, item.value), item.version)
+        user = None if item is None else StoredUser(records.loads(UserRecord, item.value), item.version)
+        with self._lock:
+            if writes == self._writes:
+                if len(self._cache) >= _CACHE_MAX:
+                    self._cache.clear()
+                self._cache[user_id] = (self._clock() + self._cache_s, user)
+        return user
+
+    def get_cached(self, user_id: str) -> StoredUser | None:
+        """The user as read at most `cache_s` ago (or now)."""
+        with self._lock:
+            hit = self._cache.get(user_id)
+        if hit is not None and hit[0] > self._clock():
+            return hit[1]
+        return self.get(user_id)
+
+    def _forget(self, user_id: str) -> None:
+        with self._lock:
+            self._writes += 1
+            self._cache.pop(user_id, None)
 
     def require(self, user_id: str) -> StoredUser:
         user = self.get(user_id)
@@ -84,18 +119,24 @@ class UserStore:
         return user
 
     def create(self, record: UserRecord) -> None:
+        self._forget(record.id)
         if self._storage.compare_and_set(user_key(record.id), 0, records.dumps(record)) is None:
             raise AlreadyExists("user id exist")  # Teaclave's exact message
+        self._forget(record.id)
 
     def replace(self, current: StoredUser, record: UserRecord) -> None:
         key = user_key(current.record.id)
+        self._forget(current.record.id)
         if self._storage.compare_and_set(key, current.version, records.dumps(record)) is None:
             raise Conflict("user changed concurrently; retry")
+        self._forget(current.record.id)
 
     def delete(self, current: StoredUser) -> None:
         key = user_key(current.record.id)
+        self._forget(current.record.id)
         if self._storage.compare_and_set(key, current.version, None) is None:
             raise Conflict("user changed concurrently; retry")
+        self._forget(current.record.id)
 
     def all(self) -> list[UserRecord]:
         """Every user, in key order; pages through storage so a large table is never one reply."""

@@ -31,6 +31,8 @@ class Storage(Protocol):
 
     def watch(self, key: bytes, version: int, timeout_s: float) -> int: ...
 
+    def watch_value(self, key: bytes, version: int, timeout_s: float) -> Any: ...
+
 
 @dataclass(frozen=True)
 class Stored(Generic[T]):
@@ -53,6 +55,13 @@ class Records:
         if found is None:
             raise NotFound(f"no such {label}")
         return found
+
+    def watch(self, cls: type[T], stored: Stored[T], label: str, timeout_s: float) -> Stored[T]:
+        """The record once its version differs from `stored`'s (or as it is after the timeout)."""
+        item = self.storage.watch_value(stored.key, stored.version, timeout_s)
+        if item is None:
+            raise NotFound(f"no such {label}")
+        return Stored(stored.key, loads(cls, item.value), item.version)
 
     def scan(self, cls: type[T], prefix: bytes) -> list[T]:
         return [loads(cls, item.value) for item in self.storage.scan(prefix)]

@@ -162,6 +162,5 @@ class TaskService:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            self._records.storage.watch(key, stored.version, remaining)
-            stored = self._records.load(Task, key, _LABEL)
+            stored = self._records.watch(Task, stored, _LABEL, remaining)
         return stored.record

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ... import records
 from ...errors import GaiwanError, Internal
 from ...logs import Logger
-from ...records import Task, TaskResult, TaskStatus
+from ...records import DataFile, Task, TaskResult, TaskStatus
 from ...storage.client import Lease
+from . import _outputs
 
 LOST_REASON = "execution node lost"
 MAX_ATTEMPTS = 2
@@ -72,14 +73,36 @@ def cancel(task: Task) -> Task | None:
     return _stamp(task, status=TaskStatus.CANCELED, status_message="canceled while running")
 
 
+_KNOWN_MAX = 4096
+
+
 class TaskBook:
+    """Task reads and transitions for the scheduler.
+
+    The last version the scheduler read or wrote of each live task is remembered, so a
+    transition on the dispatch path (Staged -> Running -> Finished) first tries a
+    compare-and-set on that version instead of reading the task again: one storage round trip
+    instead of two. If anything else changed the task meanwhile, the condition fails and the
+    transition re-reads, exactly as without the memory."""
+
     def __init__(self, storage: Any, log: Logger) -> None:
         self._storage = storage
         self._log = log
+        self._known: dict[str, tuple[Task, int]] = {}
 
     def read(self, task_id: str) -> tuple[Task, int] | None:
         found = self._storage.get(records.task_key(task_id))
-        return None if found is None else (records.loads(Task, found.value), found.version)
+        current = None if found is None else (records.loads(Task, found.value), int(found.version))
+        self._remember(task_id, current)
+        return current
+
+    def _remember(self, task_id: str, current: tuple[Task, int] | None) -> None:
+        if current is None or current[0].status.terminal:
+            self._known.pop(task_id, None)
+            return
+        if len(self._known) >= _KNOWN_MAX:
+            self._known.pop(next(iter(self._known)))
+        self._known[task_id] = current
 
     def _version(self, key: bytes) -> int:
         found = self._storage.get(key)
@@ -90,29 +113,58 @@ class TaskBook:
         return None if found is None else records.loads(cls, found.value)
 
     def apply(self, task_id: str, update: Update, ack: Lease | None = None,
-              retries: int = 8) -> Task | None:
+              retries: int = 8, output_cmacs: Mapping[str, bytes] | None = None) -> Task | None:
         """Writes update(task) (and acks `ack`) in one transaction; an update that returns None
-        writes nothing but still acks. Returns the task as stored afterwards, None if missing."""
+        writes nothing but still acks. `output_cmacs` (output name -> cmac) are written into
+        the outputs' records in the same transaction (see `_outputs`). Returns the task as
+        stored afterwards, None if missing."""
         key = records.task_key(task_id)
-        for _ in range(retries):
-            current = self.read(task_id)
+        for attempt in range(retries):
+            current = self._known.pop(task_id, None) if attempt == 0 else None
+            if current is None:
+                current = self.read(task_id)
             if current is None:
                 self._ack_alone(ack)
                 return None
             task, version = current
+            conditions: dict[bytes, int] = {key: version}
+            writes: dict[bytes, bytes] = {}
             new = update(task)
+            if new is not None and output_cmacs:
+                new = self._record_outputs(task, new, output_cmacs, conditions, writes)
             if new is not None and not records.can_transition(task.status, new.status):
                 raise Internal(f"illegal task transition {task.status.name} -> {new.status.name}")
             if new is None and ack is None:
                 return task
-            writes = {} if new is None else {key: records.dumps(new)}
-            done = self._storage.transact(conditions={key: version}, writes=writes,
+            if new is not None:
+                writes[key] = records.dumps(new)
+            done = self._storage.transact(conditions=conditions, writes=writes,
                                           ack=[ack] if ack else [])
             if done is not None:
+                if new is not None:
+                    self._remember(task_id, (new, done[list(writes).index(key)]))
                 return new or task
             if ack is not None and self._version(key) == version:
                 ack = None  # the lease went stale (the item was handed out again): write anyway
         raise Internal(f"task {task_id} kept changing under the scheduler")
+
+    def _record_outputs(self, task: Task, new: Task, cmacs: Mapping[str, bytes],
+                        conditions: dict[bytes, int], writes: dict[bytes, bytes]) -> Task:
+        """Adds the output records' writes (on their versions) or turns `new` into a refusal."""
+        stored: dict[str, DataFile | None] = {}
+        try:
+            ids = _outputs.data_ids(task, cmacs)
+            for data_id in ids.values():
+                found = self._storage.get(records.data_key(data_id))
+                conditions[records.data_key(data_id)] = 0 if found is None else int(found.version)
+                stored[data_id] = None if found is None else records.loads(DataFile, found.value)
+            files = _outputs.written(cmacs, ids, stored)
+        except _outputs.OutputRefused as exc:
+            self._log.warning("output cmacs refused", task_id=task.task_id, why=exc.reason)
+            return _outputs.settle(new, cmacs, exc.reason)
+        for data_id, file in files.items():
+            writes[records.data_key(data_id)] = records.dumps(file)
+        return _outputs.settle(new, cmacs, None)
 
     def _ack_alone(self, lease: Lease | None) -> None:
         if lease is None:

@@ -117,7 +117,13 @@ class StorageServicer(pb_grpc.GaiwanStorageServicer):
         _ns(context).check_key(request.key)
         with self._long_poll(request.timeout_ms) as wait_s:
             version = self._store.watch(request.key, request.version, wait_s)
-        return pb.WatchResponse(changed=version != request.version, version=version)
+        if not request.include_value:
+            return pb.WatchResponse(changed=version != request.version, version=version)
+        current = self._store.get(request.key)
+        if current is None:
+            return pb.WatchResponse(changed=request.version != 0, version=0)
+        return pb.WatchResponse(changed=current.version != request.version, version=current.version,
+                                found=True, value=current.value)
 
     def Dequeue(self, request: pb.DequeueRequest,
                 context: grpc.ServicerContext) -> pb.DequeueResponse:
