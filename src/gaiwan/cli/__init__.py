@@ -22,6 +22,7 @@ _SUBCOMMANDS = {
     "task": "task_cmd",
     "data": "data_cmd",
     "file": "file_cmd",
+    "files": "files_cmd",
 }
 
 

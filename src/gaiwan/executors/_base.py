@@ -13,6 +13,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 class FunctionError(Exception):
@@ -52,7 +53,8 @@ class CancelEvent(threading.Event):
 
 @dataclass(frozen=True)
 class FileRef:
-    """One input or output of a task, as the scheduler described it (file access comes later)."""
+    """One input or output of a task, as the scheduler described it: where its ciphertext lives
+    and how it is sealed. Functions never see these; they get the plaintext paths below."""
 
     name: str
     data_id: str
@@ -65,6 +67,11 @@ class FileRef:
 
 @dataclass(frozen=True)
 class TaskContext:
+    """One task as an executor runs it. `input_paths`/`output_paths` map the function's file
+    names to plaintext files in the task's private directory (inputs already fetched, checked
+    and decrypted; outputs to be created by the function), so an executor that runs the
+    function in a sandbox can expose exactly these files to it."""
+
     task_id: str
     function_name: str
     executor_type: str
@@ -72,6 +79,8 @@ class TaskContext:
     arguments: Mapping[str, str] = field(repr=False)
     inputs: tuple[FileRef, ...] = ()
     outputs: tuple[FileRef, ...] = ()
+    input_paths: Mapping[str, Path] = field(default_factory=dict, repr=False)
+    output_paths: Mapping[str, Path] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

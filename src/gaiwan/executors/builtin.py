@@ -17,7 +17,7 @@ class BuiltinExecutor(Executor):
         function = functions.lookup(task.function_name)
         if function is None:
             raise FunctionError(f"no built-in function named {task.function_name!r}")
-        call = functions.FunctionCall(task.arguments, cancel, task.inputs, task.outputs)
+        call = functions.FunctionCall(task.arguments, cancel, task.input_paths, task.output_paths)
         try:
             value = function(call)
         except FunctionError:

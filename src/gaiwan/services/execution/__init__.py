@@ -6,8 +6,11 @@ It has no inbound callers; its server carries only the health service, for `gaiw
 from __future__ import annotations
 
 from ...executors import default_registry
+from ...transport import Limits, Transport
 from ..runtime import ServiceRuntime
 from ._node import ExecutionNode
+
+FUSION_DIR = "fusion"  # under the node's data dir: sealed outputs shared by several owners
 
 
 def main(runtime: ServiceRuntime) -> None:
@@ -19,6 +22,8 @@ def main(runtime: ServiceRuntime) -> None:
         lease_ms=int(execution.get("lease_ms", 10000)),
         log=runtime.log,
         stop=runtime.stop_event,
+        transport=Transport(Limits.from_config(execution),
+                            fusion_dir=runtime.config.home.root / FUSION_DIR),
     )
     runtime.serve_internal()
     runtime.spawn(node.subscribe_loop, "subscribe")

@@ -21,6 +21,7 @@ from ...executors import CancelEvent, ExecutorRegistry
 from ...logs import Logger
 from ...rpc.pb import gaiwan_scheduler_pb2 as spb
 from ...rpc.pb import gaiwan_scheduler_pb2_grpc as spb_grpc
+from ...transport import Transport
 from ..scheduler import wire
 from ._runner import run_assignment
 
@@ -38,10 +39,11 @@ def _memory_bytes() -> int:
 class ExecutionNode:
     def __init__(self, channel: grpc.Channel, executors: ExecutorRegistry, slots: int,
                  lease_ms: int, log: Logger, stop: threading.Event,
-                 node_id: str | None = None) -> None:
+                 node_id: str | None = None, transport: Transport | None = None) -> None:
         self.node_id = node_id or f"node-{uuid.uuid4()}"
         self._stub = spb_grpc.GaiwanSchedulerStub(channel)
         self._executors = executors
+        self._transport = transport or Transport()
         self._slots = slots
         self._lease_ms = lease_ms
         self._log = log
@@ -140,15 +142,18 @@ class ExecutionNode:
 
     def _run(self, assignment: spb.TaskAssignment, cancel: CancelEvent) -> None:
         try:
-            result = run_assignment(assignment, cancel, self._executors, self._log)
+            result = run_assignment(assignment, cancel, self._executors, self._log, self._transport)
             self._report(assignment.task_id, result)
         finally:
             with self._lock:
                 self._running.pop(assignment.task_id, None)
 
     def _report(self, task_id: str, result: records.TaskResult) -> None:
+        # Uploaded outputs are reported even from a failed run: the scheduler records their
+        # cmacs so that those output records are never written a second time.
         request = spb.FinishTaskRequest(node_id=self.node_id, task_id=task_id,
-                                        result=wire.result_to_pb(result))
+                                        result=wire.result_to_pb(result),
+                                        output_cmacs=dict(result.tags_map))
         for delay in REPORT_RETRIES_S:
             try:
                 self._stub.FinishTask(request, timeout=self._lease_ms / 1000)

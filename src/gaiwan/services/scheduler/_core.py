@@ -9,7 +9,7 @@ then run again once or end Failed, so nothing stays Running forever.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ...errors import GaiwanError
@@ -123,8 +123,10 @@ class Scheduler:
                 self.tasks.apply(assignment.task_id, lambda t: None, ack=assignment.lease)
         return stop
 
-    def finish(self, node_id: str, task_id: str, result: TaskResult) -> None:
-        """Writes the run's result and acks its queue item, in one transaction."""
+    def finish(self, node_id: str, task_id: str, result: TaskResult,
+               output_cmacs: Mapping[str, bytes] | None = None) -> None:
+        """Writes the run's result, the cmacs of the outputs it uploaded, and acks its queue
+        item, in one transaction."""
         with self.registry.cond:
             session = self.registry.get(node_id)
             assignment = None if session is None else session.assignments.get(task_id)
@@ -132,9 +134,11 @@ class Scheduler:
             self._log.info("stale result ignored", task_id=task_id, node_id=node_id)
             return
         if assignment.stop_reason == CANCEL_REASON:
-            stored = self.tasks.apply(task_id, _tasks.cancel, ack=assignment.lease)
+            stored = self.tasks.apply(task_id, _tasks.cancel, ack=assignment.lease,
+                                      output_cmacs=output_cmacs)
         else:
-            stored = self.tasks.apply(task_id, _tasks.complete(result), ack=assignment.lease)
+            stored = self.tasks.apply(task_id, _tasks.complete(result), ack=assignment.lease,
+                                      output_cmacs=output_cmacs)
         self._release_slot(session, task_id)
         self._log.info("task done", task_id=task_id, node_id=node_id,
                        status=stored.status.name if stored else "missing")

@@ -47,11 +47,9 @@ class SchedulerServicer(spb_grpc.GaiwanSchedulerServicer):
 
     def FinishTask(self, request: spb.FinishTaskRequest,
                    context: grpc.ServicerContext) -> empty_pb2.Empty:
-        result = wire.result_from_pb(request.result)
-        if result.ok and request.output_cmacs:
-            result = wire.with_tags(result, dict(request.output_cmacs))
         self._scheduler.finish(_require(request.node_id, "node_id"),
-                               _require(request.task_id, "task_id"), result)
+                               _require(request.task_id, "task_id"),
+                               wire.result_from_pb(request.result), dict(request.output_cmacs))
         return empty_pb2.Empty()
 
     def CancelRunning(self, request: spb.CancelRunningRequest,
