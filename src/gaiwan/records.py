@@ -18,6 +18,8 @@ import base64
 import dataclasses
 import enum
 import json
+import types
+import typing
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -189,20 +191,12 @@ def _encode(value: Any) -> Any:
 
 
 def _decode(tp: Any, value: Any) -> Any:
-    import typing
-
     if value is None:
         return None
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
-    if origin is typing.Union or (origin is not None and str(origin) == "<class 'types.UnionType'>"):
-        inner = [a for a in args if a is not type(None)]
-        return _decode(inner[0], value)
-    import types as _types
-
-    if isinstance(tp, _types.UnionType):
-        inner = [a for a in tp.__args__ if a is not type(None)]
-        return _decode(inner[0], value)
+    if origin in (typing.Union, types.UnionType):  # `X | None`: the one non-None member
+        return _decode(next(a for a in args if a is not type(None)), value)
     if tp is bytes:
         return base64.b64decode(value["$b"])
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
