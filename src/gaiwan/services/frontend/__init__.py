@@ -11,6 +11,7 @@ from ...storage.client import StorageClient
 from ..access_control import AccessControlClient
 from ..runtime import ServiceRuntime
 from .audit_writer import AuditWriter
+from .decisions import CachedApiCheck
 from .gate import Authenticator, Gate
 
 __all__ = ["main"]
@@ -23,7 +24,7 @@ def main(runtime: ServiceRuntime) -> None:
     writer = AuditWriter(storage, runtime.log)
     gate = Gate(
         authenticate=Authenticator(channels.get("authentication"), runtime.log),
-        check_api=AccessControlClient(channels.get("access_control")).check_api,
+        check_api=CachedApiCheck(AccessControlClient(channels.get("access_control")).check_api),
         management=gaiwan_management_pb2_grpc.GaiwanManagementStub(channels.get("management")),
         audit_writer=writer,
         audit_reader=storage,

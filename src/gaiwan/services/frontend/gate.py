@@ -10,12 +10,10 @@ management, the audit writer) come in as objects, so the pipeline is tested with
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
-import jwt
 from google.protobuf.message import Message
 
 from ...errors import GaiwanError, PermissionDenied, Unauthenticated, from_rpc_error
@@ -75,15 +73,6 @@ class Authenticator:
             raise Unauthenticated("authentication failed") from None
 
 
-def claimed_role(token: str) -> Role | None:
-    """The role a token claims, read WITHOUT verifying it: only a hint to start work early."""
-    try:
-        role = jwt.decode(token, options={"verify_signature": False}).get("role")
-        return Role.parse(role) if isinstance(role, str) else None
-    except (jwt.PyJWTError, GaiwanError, AttributeError):
-        return None
-
-
 def forward_timeout(remaining: float | None, default: float | None) -> float | None:
     """The client's remaining time, passed on; without a client deadline grpc reports None or
     an infinite/huge value, which must not reach the outgoing call (it would expire at once)."""
@@ -102,7 +91,6 @@ class Gate:
         self._audit = audit_writer
         self._audit_reader = audit_reader
         self._log = log
-        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="authz")
 
     def handler(self, call: PublicCall) -> Callable[[Message, grpc.ServicerContext], Message]:
         run = self._query_audit_logs if call.local else self._forwarder(call)
@@ -111,11 +99,9 @@ class Gate:
             started = audit.now_us()
             user = ""
             try:
-                user_id, token = credentials(context.invocation_metadata())
-                early = self._early_decision(user_id, token, call)
-                caller = self._authenticate(user_id, token)
+                caller = self._authenticate(*credentials(context.invocation_metadata()))
                 user = audit.format_user(caller.user_id, str(caller.role))
-                self._authorize(caller, call, early)
+                self._authorize(caller, call)
                 response = run(request, context, caller)
             except GaiwanError as exc:
                 self._record(started, context, user, call.name, exc.message)
@@ -141,22 +127,8 @@ class Gate:
             server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
             server.add_registered_method_handlers(service, handlers)
 
-    def _early_decision(self, user_id: str, token: str,
-                        call: PublicCall) -> tuple[Role, Future[Decision]] | None:
-        """Starts the permission check for the role the token claims while the token is being
-        verified, so the two round trips overlap. The answer is used only if the verified role
-        turns out to be that same role (see _authorize); a forged claim gains nothing."""
-        role = claimed_role(token)
-        if role is None:
-            return None
-        return role, self._pool.submit(self._check_api, user_id, role, call.permission)
-
-    def _authorize(self, caller: Caller, call: PublicCall,
-                   early: tuple[Role, Future[Decision]] | None = None) -> None:
-        if early is not None and early[0] == caller.role:
-            decision = early[1].result()
-        else:
-            decision = self._check_api(caller.user_id, caller.role, call.permission)
+    def _authorize(self, caller: Caller, call: PublicCall) -> None:
+        decision = self._check_api(caller.user_id, caller.role, call.permission)
         if decision.allowed:
             return
         self._log.info("call denied", api=call.name, user=caller.user_id,
