@@ -174,6 +174,17 @@ class Task:
     updated_at: float = 0.0
 
 
+@dataclass(frozen=True)
+class QueuedTask:
+    """An item of the task queue: the invoked task and its function as it was at InvokeTask.
+
+    The scheduler runs exactly the function that was checked (not disabled, within quota) when
+    the task was invoked, and needs no storage read to learn what it needs to place it."""
+
+    task_id: str
+    function: Function
+
+
 # ---- codec ---------------------------------------------------------------------------------
 
 def _encode(value: Any) -> Any:

@@ -91,7 +91,7 @@ def _stage(storage: LocalStorage, name: str, executor_type: str, arguments: dict
                 status=TaskStatus.STAGED)
     storage.put(records.function_key(fn.function_id), records.dumps(fn))
     storage.transact(writes={records.task_key(task.task_id): records.dumps(task)},
-                     enqueue=[(records.TASK_QUEUE, task.task_id.encode())])
+                     enqueue=[(records.TASK_QUEUE, records.dumps(records.QueuedTask(task.task_id, fn)))])
     return task.task_id
 
 

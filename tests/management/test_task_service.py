@@ -11,7 +11,8 @@ import pytest
 
 from gaiwan.errors import (FailedPrecondition, InvalidArgument, NotFound, PermissionDenied,
                           ResourceExhausted)
-from gaiwan.records import (TASK_QUEUE, FunctionArgument, FunctionIO, OwnerList, Task, TaskResult,
+from gaiwan.records import (TASK_QUEUE, FunctionArgument, FunctionIO, OwnerList, QueuedTask, Task,
+                            TaskResult,
                             TaskStatus, dumps, loads, task_key)
 from gaiwan.roles import Role
 from gaiwan.services.management import Caller, Management
@@ -60,10 +61,13 @@ def _force(storage: LocalStorage, task_id: str, status: TaskStatus,
     assert storage.transact(conditions={item.key: item.version}, writes={item.key: dumps(task)})
 
 
-def _queued(storage: LocalStorage) -> list[bytes]:
+def _queued(storage: LocalStorage) -> list[str]:
+    """Ids of the tasks on the queue; each item carries the function as invoked."""
     items = []
     while (lease := storage.dequeue(TASK_QUEUE, 60_000)) is not None:
-        items.append(lease.item)
+        queued = loads(QueuedTask, lease.item)
+        assert queued.function.function_id == loads(Task, storage.get(task_key(queued.task_id)).value).function_id
+        items.append(queued.task_id)
     return items
 
 
@@ -210,7 +214,7 @@ def test_single_participant_create_then_invoke(core: Management, storage: LocalS
     task_id = _solo(core)
     task = core.tasks.invoke(ALICE, task_id)
     assert task.status is S.STAGED and core.tasks.get(ALICE, task_id).status is S.STAGED
-    assert _queued(storage) == [task_id.encode()]
+    assert _queued(storage) == [task_id]
     assert core.functions.usage(FRED, task.function_id).current_usage == 1
 
 
@@ -255,7 +259,7 @@ def test_racing_invokes_enqueue_exactly_once(core: Management, storage: LocalSto
         t.join()
     assert outcomes.count(S.STAGED) == 1
     assert all(isinstance(o, FailedPrecondition) for o in outcomes if o is not S.STAGED)
-    assert _queued(storage) == [task_id.encode()]
+    assert _queued(storage) == [task_id]
     assert core.functions.usage(FRED, core.tasks.get(ALICE, task_id).function_id).current_usage == 1
 
 

@@ -67,7 +67,7 @@ def stage(management: LocalStorage) -> Callable[..., str]:
                     executor="builtin", status=TaskStatus.STAGED)
         management.put(records.function_key(fn.function_id), records.dumps(fn))
         management.transact(writes={records.task_key(task.task_id): records.dumps(task)},
-                            enqueue=[(records.TASK_QUEUE, task.task_id.encode())])
+                            enqueue=[(records.TASK_QUEUE, records.dumps(records.QueuedTask(task.task_id, fn)))])
         return task.task_id
 
     return make

@@ -72,6 +72,11 @@ def run_assignment(assignment: spb.TaskAssignment, cancel: CancelEvent,
 
 def _run(task: TaskContext, cancel: CancelEvent, executor: Executor,
          transport: Transport) -> tuple[ExecutionOutput, dict[str, bytes]]:
+    if not task.inputs and not task.outputs:  # nothing to fetch or seal: no directory needed
+        output = executor.run(task, cancel)
+        if cancel.is_set():
+            raise FunctionError(STOPPED_REASON)
+        return output, {}
     with _datapath.private_dir() as work:
         task = dataclasses.replace(
             task,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from ...errors import Conflict, FailedPrecondition, InvalidArgument, ResourceExhausted
 from ...logs import Logger
-from ...records import (TASK_QUEUE, DataFile, Function, OwnerList, Task, TaskStatus, dumps,
+from ...records import (TASK_QUEUE, DataFile, Function, OwnerList, QueuedTask, Task, TaskStatus, dumps,
                         function_key, new_id, task_key)
 from . import _rules as rules
 from . import _tasks as tasks
@@ -125,7 +125,7 @@ class TaskService:
             committed = self._records.storage.transact(
                 conditions={key: stored.version, fn.key: fn.version},
                 writes={key: dumps(staged), fn.key: dumps(used)},
-                enqueue=[(TASK_QUEUE, task_id.encode())],
+                enqueue=[(TASK_QUEUE, dumps(QueuedTask(task_id, used)))],
             )
             if committed is not None:
                 self._log.info("task staged", task_id=task_id, function_id=function.function_id,

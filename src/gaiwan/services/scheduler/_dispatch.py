@@ -19,7 +19,7 @@ from typing import Any
 from ... import records
 from ...errors import GaiwanError
 from ...logs import Logger
-from ...records import DataFile, Function, Task, TaskStatus
+from ...records import DataFile, Function, QueuedTask, Task, TaskStatus
 from ...rpc.pb import gaiwan_scheduler_pb2 as spb
 from ...storage.client import Lease
 from . import _tasks, wire
@@ -105,7 +105,13 @@ class Dispatcher:
     # ---- one queue item ---------------------------------------------------------------------
 
     def consider(self, lease: Lease) -> None:
-        task_id = lease.item.decode()
+        try:
+            queued = records.loads(QueuedTask, lease.item)
+        except (ValueError, KeyError, TypeError):
+            self._log.error("malformed queue item dropped", queue_item=lease.item_id)
+            self._tasks.ack(lease)
+            return
+        task_id, function = queued.task_id, queued.function
         current = self._tasks.read(task_id)
         if current is None:
             self._tasks.apply(task_id, lambda t: None, ack=lease)
@@ -123,10 +129,6 @@ class Dispatcher:
         if task.status != TaskStatus.STAGED:
             self._tasks.apply(task_id, lambda t: None, ack=lease)
             self._log.info("skipped queued task", task_id=task_id, status=task.status.name)
-            return
-        function = self._tasks.read_record(Function, records.function_key(task.function_id))
-        if function is None:
-            self._tasks.apply(task_id, _tasks.fail("function no longer exists"), ack=lease)
             return
         held = Held(lease, task_id, Need(function.executor_type, function.name), function)
         with self._registry.cond:

@@ -124,7 +124,7 @@ class TaskBook:
             if current is None:
                 current = self.read(task_id)
             if current is None:
-                self._ack_alone(ack)
+                self.ack(ack)
                 return None
             task, version = current
             conditions: dict[bytes, int] = {key: version}
@@ -166,7 +166,8 @@ class TaskBook:
             writes[records.data_key(data_id)] = records.dumps(file)
         return _outputs.settle(new, cmacs, None)
 
-    def _ack_alone(self, lease: Lease | None) -> None:
+    def ack(self, lease: Lease | None) -> None:
+        """Acks a queue item on its own (nothing to write); a failed ack is only logged."""
         if lease is None:
             return
         try:
@@ -191,7 +192,7 @@ class TaskBook:
         """A task's node went away: run it again if it has an attempt left, else end it Failed."""
         current = self.read(task_id)
         if current is None:
-            self._ack_alone(lease)
+            self.ack(lease)
             return None
         task = current[0]
         if task.status == TaskStatus.RUNNING and task.attempt >= MAX_ATTEMPTS:
@@ -200,5 +201,5 @@ class TaskBook:
             stored = self.apply(task_id, restage(f"{LOST_REASON}; queued again"))
             self.release(lease)
             return stored
-        self._ack_alone(lease)
+        self.ack(lease)
         return task
