@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from ...errors import Conflict, NotFound
+from ...errors import Conflict, GaiwanError, NotFound
 from ...records import dumps, loads
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 16
+_KNOWN_MAX = 10_000
 
 
 class Storage(Protocol):
@@ -42,12 +43,37 @@ class Stored(Generic[T]):
 
 
 class Records:
+    """Typed records over storage, and a memory of the version each was last seen at.
+
+    Reads that answer a caller are always fresh. Writes (every change is a compare-and-set)
+    may start from the remembered record instead: if it is stale, the condition fails and the
+    write retries on a fresh read, so the memory saves a round trip without ever deciding
+    anything on old data. A refusal decided on a remembered record is re-checked on a fresh one.
+    """
+
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+        self._known: dict[bytes, Stored[Any]] = {}
 
     def find(self, cls: type[T], key: bytes) -> Stored[T] | None:
         item = self.storage.get(key)
-        return None if item is None else Stored(key, loads(cls, item.value), item.version)
+        if item is None:
+            self._known.pop(key, None)
+            return None
+        return self.remember(Stored(key, loads(cls, item.value), item.version))
+
+    def remember(self, stored: Stored[T]) -> Stored[T]:
+        if len(self._known) >= _KNOWN_MAX:
+            self._known.clear()
+        self._known[stored.key] = stored
+        return stored
+
+    def for_write(self, cls: type[T], key: bytes, label: str, fresh: bool) -> Stored[T]:
+        """The record to base a compare-and-set on: the remembered one unless `fresh`."""
+        known = self._known.get(key)
+        if not fresh and known is not None and isinstance(known.record, cls):
+            return known
+        return self.load(cls, key, label)
 
     def load(self, cls: type[T], key: bytes, label: str) -> Stored[T]:
         """label names the id for the error (ids are not secret; payloads are)."""
@@ -68,10 +94,13 @@ class Records:
 
     def create(self, key: bytes, record: Any) -> None:
         """Writes a record under a fresh key (condition: it does not exist yet)."""
-        if self.storage.transact(conditions={key: 0}, writes={key: dumps(record)}) is None:
+        versions = self.storage.transact(conditions={key: 0}, writes={key: dumps(record)})
+        if versions is None:
             raise Conflict("id collision, try again")
+        self.remember(Stored(key, record, versions[0]))
 
     def delete(self, stored: Stored[Any]) -> bool:
+        self._known.pop(stored.key, None)
         return self.storage.transact(conditions={stored.key: stored.version},
                                      writes={stored.key: None}) is not None
 
@@ -81,12 +110,21 @@ class Records:
 
         step returns the new record, or None to leave it as it is; it raises to refuse.
         """
-        for _ in range(MAX_ATTEMPTS):
-            current = self.load(cls, key, label)
-            new = step(current.record)
+        for attempt in range(MAX_ATTEMPTS):
+            current = self.for_write(cls, key, label, fresh=attempt > 0)
+            try:
+                new = step(current.record)
+            except GaiwanError:
+                if attempt == 0:
+                    continue  # perhaps decided on a stale record: decide again on a fresh one
+                raise
             if new is None or new == current.record:
+                if attempt == 0:
+                    continue  # "nothing to do" must hold for the current record too
                 return current.record
-            if self.storage.transact(conditions={key: current.version},
-                                     writes={key: dumps(new)}) is not None:
+            versions = self.storage.transact(conditions={key: current.version},
+                                             writes={key: dumps(new)})
+            if versions is not None:
+                self.remember(Stored(key, new, versions[0]))
                 return new
         raise Conflict(f"{label} is changing too fast, try again")

@@ -12,7 +12,8 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 
-from ...errors import Conflict, FailedPrecondition, InvalidArgument, ResourceExhausted
+from ...errors import (Conflict, FailedPrecondition, GaiwanError, InvalidArgument, NotFound,
+                       ResourceExhausted)
 from ...logs import Logger
 from ...records import (TASK_QUEUE, DataFile, Function, OwnerList, QueuedTask, Task, TaskStatus, dumps,
                         function_key, new_id, task_key)
@@ -20,7 +21,7 @@ from . import _rules as rules
 from . import _tasks as tasks
 from ._files import FileService
 from ._rules import Caller
-from ._store import MAX_ATTEMPTS, Records
+from ._store import MAX_ATTEMPTS, Records, Stored
 from ._validation import check_executor, check_ownership, task_arguments
 
 WAIT_CAP_S = 60.0
@@ -109,18 +110,26 @@ class TaskService:
 
     def invoke(self, caller: Caller, task_id: str) -> Task:
         key = task_key(task_id)
-        for _ in range(MAX_ATTEMPTS):
-            stored = self._records.load(Task, key, _LABEL)
-            rules.require(rules.may_invoke_task(caller, stored.record), "invoke task")
-            staged = tasks.stage(stored.record, self._clock())
-            fn = self._records.find(Function, function_key(stored.record.function_id))
-            if fn is None:
-                raise FailedPrecondition("the task's function no longer exists")
-            function = fn.record
-            if function.disabled:
-                raise FailedPrecondition("function is disabled")
-            if 0 <= function.usage_quota <= function.current_usage:
-                raise ResourceExhausted("function usage quota reached")
+        for attempt in range(MAX_ATTEMPTS):
+            fresh = attempt > 0
+            try:
+                stored = self._records.for_write(Task, key, _LABEL, fresh)
+                rules.require(rules.may_invoke_task(caller, stored.record), "invoke task")
+                staged = tasks.stage(stored.record, self._clock())
+                fn_key = function_key(stored.record.function_id)
+                try:
+                    fn = self._records.for_write(Function, fn_key, "function", fresh)
+                except NotFound:
+                    raise FailedPrecondition("the task's function no longer exists") from None
+                function = fn.record
+                if function.disabled:
+                    raise FailedPrecondition("function is disabled")
+                if 0 <= function.usage_quota <= function.current_usage:
+                    raise ResourceExhausted("function usage quota reached")
+            except GaiwanError:
+                if fresh:
+                    raise
+                continue  # decided on remembered records: decide again on fresh ones
             used = dataclasses.replace(function, current_usage=function.current_usage + 1)
             committed = self._records.storage.transact(
                 conditions={key: stored.version, fn.key: fn.version},
@@ -128,6 +137,8 @@ class TaskService:
                 enqueue=[(TASK_QUEUE, dumps(QueuedTask(task_id, used)))],
             )
             if committed is not None:
+                self._records.remember(Stored(key, staged, committed[0]))
+                self._records.remember(Stored(fn.key, used, committed[1]))
                 self._log.info("task staged", task_id=task_id, function_id=function.function_id,
                                user=caller.user_id)
                 return staged
