@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from gaiwan.attestation.keystore import KeyFiles
-from gaiwan.attestation.pki import current_enclave_info
+from gaiwan.attestation.keystore import KeyFiles, auditor_public_key_path, auditor_signature_path
+from gaiwan.attestation.pki import current_enclave_info, publish_enclave_info
+from gaiwan.attestation.verifier import Authority
 from gaiwan.cli import main
 from gaiwan.config import Config
+from gaiwan.errors import AttestationError
+
+from .helpers import evidence_for, spki
 
 
 def _run(*args: str) -> tuple[int, str]:
@@ -110,3 +115,46 @@ def test_refresh_refused_in_production(config: Config) -> None:
     code, output = _run("refresh", "--home", str(config.home.root))
     assert code == 1 and "production mode" in output and "auditors" in output
     assert config.home.enclave_info.read_bytes() == before
+
+
+def _auditors(tmp_path: Path, info: str, names: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """name -> (public key path, signature path) of fresh auditors who signed `info`."""
+    made = {}
+    for name in names:
+        key = _rsa_key(tmp_path / f"{name}.pem")
+        sig = tmp_path / f"{name}.sign.sha256"
+        assert _run("sign", "--key", str(key), "--enclave-info", info, "-o", str(sig))[0] == 0
+        made[name] = (str(key.with_suffix(".pub")), str(sig))
+    return made
+
+
+def test_threshold_combinations(config: Config, tmp_path: Path) -> None:
+    """1-of-2 and 2-of-3 pass; 2-of-3 with one signature twice or an unknown signer fails."""
+    info = str(config.home.enclave_info)
+    a = _auditors(tmp_path, info, ("ann", "ben", "cid", "eve"))
+    keys = lambda *n: ["--public-keys", *(a[x][0] for x in n)]  # noqa: E731
+    sigs = lambda *n: ["--signatures", *(a[x][1] for x in n)]  # noqa: E731
+    base = ["verify", "--enclave-info", info]
+    assert _run(*base, *keys("ann", "ben"), *sigs("ben"), "--threshold", "1")[0] == 0
+    assert _run(*base, *keys("ann", "ben", "cid"), *sigs("ann", "cid"), "--threshold", "2")[0] == 0
+    code, out = _run(*base, *keys("ann", "ben", "cid"), *sigs("ann", "ann"), "--threshold", "2")
+    assert code == 1 and "1 distinct auditor(s), 2 required" in out
+    code, out = _run(*base, *keys("ann", "ben", "cid"), *sigs("ann", "eve"), "--threshold", "2")
+    assert code == 1 and "1 signature(s) verify with no known auditor key" in out
+
+
+def test_services_require_the_configured_threshold(config: Config, tmp_path: Path) -> None:
+    """With auditor_threshold 2 the authority refuses until a second known auditor signs."""
+    config.doc["attestation"]["auditor_threshold"] = 2
+    config.save()
+    publish_enclave_info(config)
+    key = ec.generate_private_key(ec.SECP256R1())
+    attest = lambda: Authority.load(config).attest(  # noqa: E731
+        "storage", "simulated", evidence_for(config, "storage", key), spki(key))
+    with pytest.raises(AttestationError, match="signed by 1 distinct known auditor"):
+        attest()
+    bob = _rsa_key(tmp_path / "bob.pem")
+    auditor_public_key_path(config.home, "bob").write_bytes(bob.with_suffix(".pub").read_bytes())
+    assert _run("sign", "--key", str(bob), "--enclave-info", str(config.home.enclave_info),
+                "-o", str(auditor_signature_path(config.home, "bob")))[0] == 0
+    assert attest().mesh_cert_pem

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from gaiwan.attestation.chain import verify_chain
 from gaiwan.attestation.keystore import KeyFiles, load_private_key
+from gaiwan.attestation.policy import Policy
 from gaiwan.attestation.quote import QuoteBody
 from gaiwan.attestation.ratls import Endorsement
 from gaiwan.attestation.report import build_report, parse_report, sign_report, verify_report
@@ -80,8 +81,10 @@ def test_report_without_signing_cert_is_refused(config: Config) -> None:
 
 
 @pytest.mark.parametrize(("change", "reason"), [
-    ({"version": 3}, "version 3 is not 4"),
-    ({"isvEnclaveQuoteStatus": "GROUP_OUT_OF_DATE"}, "quote status is GROUP_OUT_OF_DATE"),
+    ({"version": 2}, "version 2 is not one of 3, 4"),
+    ({"isvEnclaveQuoteStatus": "GROUP_OUT_OF_DATE"}, "TCB status OutOfDate .* is not accepted"),
+    ({"isvEnclaveQuoteStatus": "SIGNATURE_INVALID"}, "SIGNATURE_INVALID is not a TCB status"),
+    ({"timestamp": "yesterday"}, "not an ISO 8601 time"),
     ({"isvEnclaveQuoteBody": "!!"}, "not base64"),
     ({"isvEnclaveQuoteBody": "AAAA"}, "expected 432"),
     ({"id": None}, "field id is missing"),
@@ -100,7 +103,8 @@ def test_simulated_evidence_can_be_refused(config: Config) -> None:
     """A verifier that requires hardware evidence refuses a report marked simulated."""
     e = _endorse(config)
     with pytest.raises(AttestationError, match="simulated evidence"):
-        verify_report(e.report, e.signature, e.certs, _root(config), allow_simulated=False)
+        verify_report(e.report, e.signature, e.certs, _root(config),
+                      policy=Policy(allow_simulated=False))
 
 
 def test_chain_is_checked_at_the_given_time(config: Config) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from gaiwan.attestation import Policy
 from gaiwan.client import AttestationError, FrontendService, TrustAnchors
 from gaiwan.client._channel import fetch_certificate, parse_address, pinned_name
 from gaiwan.rpc.pb import teaclave_frontend_service_pb2 as fe
@@ -37,7 +38,7 @@ def test_verified_server_serves_calls(endpoint: Endpoint, client_dir: Path) -> N
     ({"report_data": b"\x01" * 64}, "REPORTDATA is not the certificate's public key"),
     ({"signer_key": rsa_key("not-the-signer")}, "report signature does not verify"),
     ({"comment_first": False}, "first certificate extension"),
-    ({"status": "GROUP_REVOKED"}, "quote status is GROUP_REVOKED"),
+    ({"status": "GROUP_REVOKED"}, r"TCB status Revoked \(quote status GROUP_REVOKED\) is not accepted"),
 ])
 def test_refuses_before_any_call(authority: Authority, client_dir: Path, variant, reason) -> None:
     """Each failed check of spec §3 refuses the server with its reason; no request is sent."""
@@ -155,7 +156,8 @@ def test_simulated_evidence_refused_when_not_allowed(authority: Authority, clien
     ep = Endpoint(ra_tls_leaf(authority, evidence_type="simulated"))
     try:
         trust = TrustAnchors.from_files(client_dir / "as_root_ca_cert.pem",
-                                        client_dir / "enclave_info.toml", allow_simulated=False)
+                                        client_dir / "enclave_info.toml",
+                                        policy=Policy(allow_simulated=False))
         with pytest.raises(AttestationError, match="simulated"):
             FrontendService(ep.address, trust=trust)
         with _frontend(ep, client_dir) as fs:

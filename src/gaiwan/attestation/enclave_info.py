@@ -39,9 +39,20 @@ class Measurement:
 
 @dataclass(frozen=True)
 class EnclaveInfo:
-    """The loaded tables: table name (`teaclave_<service>_service`) to measurement."""
+    """The loaded tables: table name (`teaclave_<service>_service`) to measurement.
+
+    `signed_by` names the auditors whose signatures were verified when it was loaded from disk.
+    """
 
     tables: dict[str, Measurement]
+    signed_by: tuple[str, ...] = ()
+
+    def service_of(self, mr_enclave: bytes, mr_signer: bytes) -> str | None:
+        """The service these measurements are listed for, if any."""
+        for name, want in self.tables.items():
+            if want == Measurement(mr_enclave, mr_signer):
+                return name.removeprefix("teaclave_").removesuffix("_service")
+        return None
 
     def expect(self, service: str) -> Measurement:
         try:
@@ -182,6 +193,6 @@ def load_verified(path: Path, auditors: Path, threshold: int) -> EnclaveInfo:
         content = path.read_bytes()
     except FileNotFoundError:
         raise AttestationError(f"no enclave_info at {path}") from None
-    verify_auditor_dir(content, auditors, threshold)
-    return parse(content)
+    signed_by = verify_auditor_dir(content, auditors, threshold)
+    return EnclaveInfo(parse(content).tables, tuple(signed_by))
 

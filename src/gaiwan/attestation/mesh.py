@@ -4,8 +4,10 @@ grpcio cannot run a custom certificate verifier per connection, so services cann
 other's RA-TLS evidence on internal channels. Instead the attestation service verifies the
 evidence once and the mesh CA certifies the attested key for a role: subject CN = role (what the
 server interceptor checks against the inbound rules), SAN DNS `<role>.mesh.gaiwan` (what client
-channels pin) and SAN URI `gaiwan:measurement:<hex>` (what was attested). Certificates are
-short-lived (config [attestation] mesh_cert_ttl_s) and serve both ends of mutual TLS.
+channels pin) and SAN URIs `gaiwan:measurement:<hex>` and `gaiwan:evidence:<type>` (what was attested, and by
+which kind of evidence, so an auditor probing an internal endpoint sees both). Certificates are
+short-lived (config [attestation] mesh_cert_ttl_s), renewed before expiry by each service, and
+serve both ends of mutual TLS.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..rpc.interceptors import OPERATOR_ROLE
 from .keystore import KeyFiles, read_bytes
 
 MEASUREMENT_URI_PREFIX = "gaiwan:measurement:"
+EVIDENCE_URI_PREFIX = "gaiwan:evidence:"
 OPERATOR_VALIDITY = timedelta(days=3650)
 
 
@@ -34,12 +37,14 @@ def mesh_ttl(config: Config) -> timedelta:
 def issue_mesh_certificate(
     ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate,
     public_key: CertificatePublicKeyTypes, role: str, measurement: bytes,
-    validity: timedelta, now: datetime | None = None,
+    validity: timedelta, now: datetime | None = None, evidence_type: str = "",
 ) -> x509.Certificate:
     when = now or datetime.now(timezone.utc)
     names: list[x509.GeneralName] = [x509.DNSName(mesh_hostname(role))]
     if measurement:
         names.append(x509.UniformResourceIdentifier(MEASUREMENT_URI_PREFIX + measurement.hex()))
+    if evidence_type:
+        names.append(x509.UniformResourceIdentifier(EVIDENCE_URI_PREFIX + evidence_type))
     return (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, role)]))
@@ -62,16 +67,25 @@ def issue_mesh_certificate(
     )
 
 
-def measurement_of(cert: x509.Certificate) -> str:
-    """The attested measurement (hex) a mesh certificate carries; empty when it carries none."""
+def _uri_value(cert: x509.Certificate, prefix: str) -> str:
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return ""
     for uri in san.get_values_for_type(x509.UniformResourceIdentifier):
-        if uri.startswith(MEASUREMENT_URI_PREFIX):
-            return uri[len(MEASUREMENT_URI_PREFIX):]
+        if uri.startswith(prefix):
+            return uri[len(prefix):]
     return ""
+
+
+def measurement_of(cert: x509.Certificate) -> str:
+    """The attested measurement (hex) a mesh certificate carries; empty when it carries none."""
+    return _uri_value(cert, MEASUREMENT_URI_PREFIX)
+
+
+def evidence_type_of(cert: x509.Certificate) -> str:
+    """The kind of evidence the attestation service verified before issuing the certificate."""
+    return _uri_value(cert, EVIDENCE_URI_PREFIX)
 
 
 def operator_identity(config: Config) -> ServiceIdentity:

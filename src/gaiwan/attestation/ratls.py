@@ -6,6 +6,9 @@ ASN.1, the JSON `{"report": [u8..], "signature": [u8..], "certs": [[u8..]..]}`. 
 REPORTDATA is the certificate's own public key (X||Y), which binds the TLS session to the attested
 enclave. Teaclave clients read `extensions[0]`, so the order matters; the SubjectAlternativeName
 `<service>.ra-tls.gaiwan` comes second and only lets clients pin the certificate by name.
+
+Certificates of Teaclave releases before v0.4 (IAS, report version 3) carry one DER certificate
+as `"signing_cert": [u8..]` instead of the `certs` list; both are read, only `certs` is written.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from ..errors import AttestationError
 from .enclave_info import EnclaveInfo
+from .policy import Policy
 from .report import ReportClaims, verify_report
 
 NETSCAPE_COMMENT = ObjectIdentifier("2.16.840.1.113730.1.13")
@@ -60,11 +64,15 @@ class Endorsement:
     def from_comment(cls, value: bytes) -> "Endorsement":
         try:
             doc = json.loads(value)
-            return cls(bytes(doc["report"]), bytes(doc["signature"]),
-                       tuple(bytes(der) for der in doc["certs"]))
+            if "certs" in doc:
+                certs = tuple(bytes(der) for der in doc["certs"])
+            else:
+                certs = (bytes(doc["signing_cert"]),)
+            return cls(bytes(doc["report"]), bytes(doc["signature"]), certs)
         except (UnicodeDecodeError, ValueError, TypeError, KeyError):
             raise AttestationError(
-                "Netscape comment is not the JSON {report, signature, certs} of byte arrays") from None
+                "Netscape comment is not the JSON {report, signature, certs or signing_cert} "
+                "of byte arrays") from None
 
 
 def build_ra_tls_certificate(key: ec.EllipticCurvePrivateKey, endorsement: Endorsement,
@@ -105,12 +113,12 @@ def endorsement_of(cert: x509.Certificate) -> Endorsement:
     return Endorsement.from_comment(raw)
 
 
-def verify_ra_tls_certificate(cert_der: bytes, as_root_ca_pem: bytes, enclave_info: EnclaveInfo,
-                              service: str, at: datetime | None = None,
-                              allow_simulated: bool = True) -> ReportClaims:
-    """Spec §3 steps 1-6 on a server's leaf certificate; the report's claims, or AttestationError.
+def verify_ra_tls_report(cert_der: bytes, as_root_ca_pem: bytes, at: datetime | None = None,
+                         policy: Policy = Policy()) -> ReportClaims:
+    """Spec §3 steps 1-5: the report is endorsed, acceptable, and binds this certificate's key.
 
-    `as_root_ca_pem` may be PEM or DER. `at` is when the report chain must be valid (default now).
+    Step 6 (which service the measurements belong to) is the caller's: see
+    `verify_ra_tls_certificate`, or `EnclaveInfo.service_of` when the service is not known.
     """
     try:
         cert = x509.load_der_x509_certificate(cert_der)
@@ -118,12 +126,23 @@ def verify_ra_tls_certificate(cert_der: bytes, as_root_ca_pem: bytes, enclave_in
         raise AttestationError("server certificate is not DER X.509") from None
     endorsement = endorsement_of(cert)
     claims = verify_report(endorsement.report, endorsement.signature, endorsement.certs,
-                           as_root_ca_pem, at=at, allow_simulated=allow_simulated)
+                           as_root_ca_pem, at=at, policy=policy)
     public_key = cert.public_key()
     if not isinstance(public_key, ec.EllipticCurvePublicKey):
         raise AttestationError("server certificate key is not an EC key")
     if claims.quote.report_data != report_data_of(public_key):
         raise AttestationError("REPORTDATA is not the certificate's public key")
-    enclave_info.check(service, claims.quote.mr_enclave, claims.quote.mr_signer)
     return claims
 
+
+def verify_ra_tls_certificate(cert_der: bytes, as_root_ca_pem: bytes, enclave_info: EnclaveInfo,
+                              service: str, at: datetime | None = None,
+                              policy: Policy = Policy()) -> ReportClaims:
+    """Spec §3 steps 1-6 on a server's leaf certificate; the report's claims, or AttestationError.
+
+    `as_root_ca_pem` may be PEM or DER. `at` is the time of verification (default now), `policy`
+    the accepted TCB statuses, report age and whether simulated evidence counts.
+    """
+    claims = verify_ra_tls_report(cert_der, as_root_ca_pem, at, policy)
+    enclave_info.check(service, claims.quote.mr_enclave, claims.quote.mr_signer)
+    return claims

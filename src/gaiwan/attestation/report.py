@@ -1,4 +1,4 @@
-"""The endorsed attestation report in Teaclave v0.6's format (sans-IO).
+"""The endorsed attestation report in Teaclave's formats (sans-IO).
 
 The attestation service vouches for a quote it verified by signing a JSON report
 `{"id", "isvEnclaveQuoteBody", "isvEnclaveQuoteStatus", "timestamp", "version": 4}` with its
@@ -6,6 +6,13 @@ report-signing key (RSA PKCS#1 v1.5 SHA-256), whose certificate chains to the at
 Teaclave clients verify exactly that (spec §3). Gaiwan adds two marks, `gaiwanEvidenceType` and
 `gaiwanMode`, so that a report vouching for simulated evidence says so wherever it travels;
 Teaclave clients ignore unknown keys.
+
+Two historical layouts are read: version 4 (Teaclave v0.4+, DCAP reference service, chain in
+`certs`) and version 3 (Intel IAS API v3/v4 EPID reports that Teaclave embedded before, signed by
+Intel's report-signing certificate, see Intel "Attestation Service for Intel SGX API
+Documentation" §4.2.1 for the fields). The checks are the same; only the status vocabulary
+differs, which gaiwan.attestation.policy normalises. Timestamps are UTC without a zone, with up
+to nine fractional digits (DCAP); they are read to the microsecond.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -24,9 +31,11 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ..errors import AttestationError
 from .chain import load_certificate, verify_chain
+from .policy import SIMULATED, Policy, tcb_status
 from .quote import QuoteBody, parse_quote_body
 
 REPORT_VERSION = 4
+READ_VERSIONS = (3, 4)
 STATUS_OK = "OK"
 
 
@@ -41,6 +50,28 @@ class ReportClaims:
     quote: QuoteBody
     evidence_type: str = ""
     mode: str = ""
+
+    @property
+    def issued_at(self) -> datetime:
+        """When the attestation service made the report (its `timestamp`, UTC)."""
+        return _timestamp(self.timestamp)
+
+    @property
+    def tcb_status(self) -> str:
+        """The quote status in DCAP TCB words (UpToDate, OutOfDate, ...)."""
+        return tcb_status(self.quote_status)
+
+    def age(self, now: datetime | None = None) -> timedelta:
+        return (now or datetime.now(timezone.utc)) - self.issued_at
+
+
+def _timestamp(text: str) -> datetime:
+    head, dot, fraction = text.partition(".")
+    try:
+        when = datetime.fromisoformat(head + (dot + fraction[:6] if dot else ""))
+    except ValueError:
+        raise AttestationError(f"report timestamp {text!r} is not an ISO 8601 time") from None
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when
 
 
 def build_report(quote: QuoteBody, evidence_type: str, mode: str,
@@ -74,8 +105,10 @@ def parse_report(report: bytes) -> ReportClaims:
                        ("isvEnclaveQuoteStatus", str), ("isvEnclaveQuoteBody", str)):
         if not isinstance(doc.get(name), kind):
             raise AttestationError(f"report field {name} is missing or not a {kind.__name__}")
-    if doc["version"] != REPORT_VERSION:
-        raise AttestationError(f"report version {doc['version']} is not {REPORT_VERSION}")
+    if doc["version"] not in READ_VERSIONS:
+        raise AttestationError(
+            f"report version {doc['version']} is not one of {', '.join(map(str, READ_VERSIONS))}")
+    _timestamp(doc["timestamp"])
     try:
         body = base64.b64decode(doc["isvEnclaveQuoteBody"], validate=True)
     except (binascii.Error, ValueError):
@@ -88,18 +121,19 @@ def parse_report(report: bytes) -> ReportClaims:
 
 
 def verify_report(report: bytes, signature: bytes, certs_der: Sequence[bytes], root_ca: bytes,
-                  at: datetime | None = None, allow_simulated: bool = True) -> ReportClaims:
-    """Chain, signature, format and status of an endorsed report; its claims, or AttestationError.
+                  at: datetime | None = None, policy: Policy = Policy()) -> ReportClaims:
+    """Chain, signature, format, status and age of an endorsed report; its claims, or AttestationError.
 
-    `root_ca` is the attestation root certificate (PEM or DER); `at` the time at which the chain
-    must be valid (default now).
+    `root_ca` is the trust anchor (PEM or DER); `at` the time of verification (default now): the
+    chain must be valid then and the report young enough then.
     """
     root = load_certificate(root_ca)
     try:
         chain = [load_certificate(der) for der in certs_der]
     except AttestationError:
         raise AttestationError("report signing chain holds a malformed certificate") from None
-    verify_chain(chain, root, at)
+    when = at or datetime.now(timezone.utc)
+    verify_chain(chain, root, when)
     signer = chain[0].public_key()
     if not isinstance(signer, rsa.RSAPublicKey):
         raise AttestationError("report signing certificate does not hold an RSA key")
@@ -108,8 +142,9 @@ def verify_report(report: bytes, signature: bytes, certs_der: Sequence[bytes], r
     except (InvalidSignature, ValueError):
         raise AttestationError("report signature does not verify with the signing certificate") from None
     claims = parse_report(report)
-    if claims.quote_status != STATUS_OK:
-        raise AttestationError(f"quote status is {claims.quote_status}, not {STATUS_OK}")
-    if not allow_simulated and claims.evidence_type == "simulated":
-        raise AttestationError("report vouches for simulated evidence, refused here")
+    policy.check_status(claims.quote_status)
+    policy.check_age(claims.age(when))
+    if not policy.allow_simulated and claims.evidence_type == SIMULATED:
+        raise AttestationError(
+            "report vouches for simulated evidence, which production mode refuses")
     return claims

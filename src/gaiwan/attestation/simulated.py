@@ -20,9 +20,10 @@ from ..config import Config
 from ..errors import AttestationError, ConfigError
 from .keystore import KeyFiles, load_private_key, read_bytes
 from .measurement import mr_signer
+from .policy import SIMULATED
 from .quote import QUOTE_BODY_SIZE, QuoteBody, parse_quote_body
 
-EVIDENCE_TYPE = "simulated"
+EVIDENCE_TYPE = SIMULATED
 
 
 def produce_evidence(quote: QuoteBody, hardware_key: ec.EllipticCurvePrivateKey) -> bytes:

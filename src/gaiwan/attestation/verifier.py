@@ -102,7 +102,8 @@ class Authority:
         endorsement = Endorsement(report, sign_report(report, self._signing_key),
                                   self._signing_chain)
         mesh = issue_mesh_certificate(self._mesh_ca_key, self._mesh_ca_cert, public_key, service,
-                                      quote.mr_enclave, mesh_ttl(self._config), now=when)
+                                      quote.mr_enclave, mesh_ttl(self._config), now=when,
+                                      evidence_type=evidence_type)
         return Endorsed(endorsement, cert_pem(mesh), cert_pem(self._mesh_ca_cert),
                         int(mesh.not_valid_after_utc.timestamp()))
 

@@ -20,6 +20,7 @@ import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import grpc
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ..attestation import (EnclaveInfo, ReportClaims, load_enclave_info_files,
+from ..attestation import (EnclaveInfo, Policy, ReportClaims, load_enclave_info_files,
                            verify_ra_tls_certificate)
 from ..config import Config
 from ..errors import AttestationError, Unavailable
@@ -40,21 +41,22 @@ _NEVER_SENT = "failed to connect to all addresses"
 
 @dataclass(frozen=True)
 class TrustAnchors:
-    """What a client trusts: the attestation root CA and auditor-verified enclave_info.
+    """What a client trusts: the attestation root CA, auditor-verified enclave_info, a policy.
 
-    `allow_simulated` decides whether reports of the simulated TEE count. The root CA is the
-    real trust decision (a production attestation service never endorses simulated evidence);
-    a home whose configuration says production refuses them on the client side as well.
+    The policy says which TCB statuses count, how old a report may be, and whether reports of the
+    simulated TEE count. The root CA is the real trust decision (a production attestation service
+    never endorses simulated evidence); a home whose configuration says production refuses them
+    on the client side as well, and so does any client given `Policy(allow_simulated=False)`.
     """
 
     as_root_ca_pem: bytes = field(repr=False)
     enclave_info: EnclaveInfo
-    allow_simulated: bool = True
+    policy: Policy = Policy()
 
     @classmethod
     def from_files(cls, as_root_ca_cert_path: str | Path, enclave_info_path: str | Path,
                    auditors_dir: str | Path | None = None, threshold: int = 1,
-                   allow_simulated: bool = True) -> "TrustAnchors":
+                   policy: Policy | None = None) -> "TrustAnchors":
         """Loads the files; auditors default to the `auditors/` folder beside enclave_info."""
         info_path = Path(enclave_info_path)
         auditors = Path(auditors_dir) if auditors_dir is not None else info_path.parent / "auditors"
@@ -62,18 +64,18 @@ class TrustAnchors:
             root = Path(as_root_ca_cert_path).read_bytes()
         except OSError as exc:
             raise AttestationError(f"cannot read root CA {as_root_ca_cert_path}: {exc.strerror}") from None
-        return cls(root, load_enclave_info_files(info_path, auditors, threshold), allow_simulated)
+        return cls(root, load_enclave_info_files(info_path, auditors, threshold), policy or Policy())
 
     @classmethod
     def from_home(cls, home: Home) -> "TrustAnchors":
-        """The home's client/ files, with the threshold and mode of its configuration if any."""
-        threshold, development = 1, True
+        """The home's client/ files, with the threshold and policy of its configuration if any."""
+        threshold, policy = 1, Policy()
         if home.exists():
             config = Config.load(home)
             threshold = int(config.section("attestation").get("auditor_threshold", 1))
-            development = config.development
+            policy = Policy.from_config(config)
         return cls.from_files(home.as_root_ca_cert, home.enclave_info, home.auditors, threshold,
-                              allow_simulated=development)
+                              policy)
 
 
 def parse_address(address: str | tuple[str, int]) -> tuple[str, int]:
@@ -139,7 +141,7 @@ class AttestedChannel:
     def _pin(self, cert_der: bytes) -> None:
         report = verify_ra_tls_certificate(cert_der, self._trust.as_root_ca_pem,
                                            self._trust.enclave_info, self.service,
-                                           allow_simulated=self._trust.allow_simulated)
+                                           policy=self._trust.policy)
         pem = x509.load_der_x509_certificate(cert_der).public_bytes(serialization.Encoding.PEM)
         name = pinned_name(cert_der)
         channel = grpc.secure_channel(
@@ -151,6 +153,11 @@ class AttestedChannel:
         old, self._channel, self._cert, self.report = self._channel, channel, cert_der, report
         if old is not None:
             old.close()
+
+    @property
+    def report_age(self) -> timedelta | None:
+        """How long ago the attestation service endorsed the pinned certificate's report."""
+        return None if self.report is None else self.report.age()
 
     def _repin(self, failed: grpc.Channel) -> bool:
         """Re-verifies the server if it changed certificate; True when a new channel is pinned."""
@@ -193,6 +200,7 @@ class AttestedChannel:
             "isvEnclaveQuoteStatus": claims.quote_status,
             "mr_enclave": claims.quote.mr_enclave.hex(), "mr_signer": claims.quote.mr_signer.hex(),
             "evidence_type": claims.evidence_type, "mode": claims.mode,
+            "tcb_status": claims.tcb_status, "age_s": round(claims.age().total_seconds(), 3),
         }
         Path(path).write_text(json.dumps(doc, indent=2))
 

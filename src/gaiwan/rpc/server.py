@@ -1,10 +1,18 @@
 """Building servers: internal endpoints speak mutual TLS with the mesh CA, public endpoints
-serve the RA-TLS certificate that Teaclave clients verify. Nothing here listens in plaintext."""
+serve the RA-TLS certificate that Teaclave clients verify. Nothing here listens in plaintext.
+
+Certificates are short-lived and replaced while the server runs: the credentials are
+`grpc.dynamic_ssl_server_credentials`, whose fetcher gRPC consults on each new handshake, so a
+renewed certificate is presented to new connections at once while established connections (and
+the calls on them) carry on untouched. Rejected: restarting the server on a new port or
+re-binding, which drops calls in flight."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent import futures
+
+import threading
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -37,6 +45,49 @@ def _new_server(log: Logger, allowed: frozenset[str] | None, workers: int,
     )
 
 
+class ServerCredentials:
+    """The key and certificate a server presents, replaceable while it serves (rotation)."""
+
+    def __init__(self, key_pem: bytes, cert_pem: bytes, client_ca_pem: bytes | None = None) -> None:
+        self._lock = threading.Lock()
+        self._pair = (key_pem, cert_pem)
+        self._client_ca = client_ca_pem
+        self._version = self._fetched = 0
+
+    def replace(self, key_pem: bytes, cert_pem: bytes) -> None:
+        with self._lock:
+            self._pair = (key_pem, cert_pem)
+            self._version += 1
+
+    def _configuration(self) -> grpc.ServerCertificateConfiguration:
+        return grpc.ssl_server_certificate_configuration([self._pair],
+                                                         root_certificates=self._client_ca)
+
+    def _fetch(self) -> grpc.ServerCertificateConfiguration | None:
+        """Called by gRPC before each handshake: the new pair once, None while unchanged."""
+        with self._lock:
+            if self._fetched == self._version:
+                return None
+            self._fetched = self._version
+            return self._configuration()
+
+    def grpc_credentials(self) -> grpc.ServerCredentials:
+        with self._lock:
+            initial = self._configuration()
+        return grpc.dynamic_ssl_server_credentials(
+            initial, self._fetch, require_client_authentication=self._client_ca is not None)
+
+
+def mesh_credentials(identity: ServiceIdentity) -> ServerCredentials:
+    """Mutual TLS: the mesh certificate, and only clients with one from the same mesh CA."""
+    return ServerCredentials(identity.key_pem, identity.mesh_cert_pem, identity.mesh_ca_pem)
+
+
+def ra_tls_credentials(identity: ServiceIdentity) -> ServerCredentials:
+    """Server-authenticated TLS with the RA-TLS certificate (spec §3)."""
+    return ServerCredentials(identity.key_pem, identity.ra_tls_cert_pem)
+
+
 def _bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials) -> int:
     port = server.add_secure_port(address, credentials)
     if port == 0:
@@ -52,18 +103,16 @@ def internal_server(
     log: Logger,
     workers: int = 32,
     max_message_bytes: int = 4 * 1024 * 1024,
+    credentials: ServerCredentials | None = None,
 ) -> tuple[grpc.Server, health.HealthServicer]:
-    """A mutually authenticated server: only mesh certificates, only roles listed in `inbound`."""
+    """A mutually authenticated server: only mesh certificates, only roles listed in `inbound`.
+
+    Pass `credentials` (from `mesh_credentials`) to replace the certificate later."""
     server = _new_server(log, frozenset(inbound), workers, max_message_bytes)
     for reg in register:
         reg(server)
     health_servicer = _health(server)
-    creds = grpc.ssl_server_credentials(
-        [(identity.key_pem, identity.mesh_cert_pem)],
-        root_certificates=identity.mesh_ca_pem,
-        require_client_auth=True,
-    )
-    _bind(server, address, creds)
+    _bind(server, address, (credentials or mesh_credentials(identity)).grpc_credentials())
     return server, health_servicer
 
 
@@ -74,14 +123,16 @@ def public_server(
     log: Logger,
     workers: int = 32,
     max_message_bytes: int = 4 * 1024 * 1024,
+    credentials: ServerCredentials | None = None,
 ) -> tuple[grpc.Server, health.HealthServicer]:
-    """A server-authenticated endpoint presenting the RA-TLS certificate (spec §3)."""
+    """A server-authenticated endpoint presenting the RA-TLS certificate (spec §3).
+
+    Pass `credentials` (from `ra_tls_credentials`) to replace the certificate later."""
     server = _new_server(log, None, workers, max_message_bytes)
     for reg in register:
         reg(server)
     health_servicer = _health(server)
-    creds = grpc.ssl_server_credentials([(identity.key_pem, identity.ra_tls_cert_pem)])
-    _bind(server, address, creds)
+    _bind(server, address, (credentials or ra_tls_credentials(identity)).grpc_credentials())
     return server, health_servicer
 
 

@@ -31,7 +31,8 @@ def launch(service: str, home: Home, log_to_file: bool = True) -> int:
         return 78  # EX_CONFIG: the supervisor does not restart a service that cannot start
     from .runtime import ServiceRuntime
 
-    runtime = ServiceRuntime(config, service, identity, log)
+    runtime = ServiceRuntime(config, service, identity, log,
+                             renew=lambda: establish_identity(config, service, log))
     module = importlib.import_module(f"gaiwan.services.{service}")
     try:
         module.main(runtime)

@@ -4,31 +4,57 @@ services, and the background threads it owns.
 Background loops (heartbeats, dispatch, lease reaping) are started with `spawn` and belong to the
 runtime: they get the runtime's stop event, and `run_until_stopped` drains them on shutdown, so
 no thread outlives its server.
+
+Identity renewal: given a `renew` function (the launcher passes one that attests the process
+again), a loop renews the identity when two thirds of the mesh certificate's lifetime have
+passed: fresh key, fresh evidence, new mesh certificate and new endorsed report. Servers present
+the new certificates to new connections (gaiwan.rpc.server.ServerCredentials) and channels switch
+to them (gaiwan.rpc.channels.ChannelPool.update) without dropping calls. A refusal (say the
+auditors removed this build's measurement from enclave_info) is retried until the certificate
+expires; then the service stops, since no peer would accept it any more.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+import time
+from datetime import datetime
 from collections.abc import Callable
 
 import grpc
+from cryptography import x509
 from grpc_health.v1 import health
 
 from ..config import Config
+from ..errors import GaiwanError
 from ..home import SERVICES
 from ..logs import Logger
 from ..rpc.channels import ChannelPool
 from ..rpc.identity import ServiceIdentity
-from ..rpc.server import Register, internal_server, public_server, set_serving
+from ..rpc.server import (
+    Register,
+    ServerCredentials,
+    internal_server,
+    mesh_credentials,
+    public_server,
+    ra_tls_credentials,
+    set_serving,
+)
+
+RENEW_AT = 2 / 3  # of the mesh certificate's lifetime
+RETRY_S = 5.0
 
 
 class ServiceRuntime:
-    def __init__(self, config: Config, service: str, identity: ServiceIdentity, log: Logger) -> None:
+    def __init__(self, config: Config, service: str, identity: ServiceIdentity, log: Logger,
+                 renew: Callable[[], ServiceIdentity] | None = None) -> None:
         self.config = config
         self.service = service
         self.identity = identity
         self.log = log
+        self._renew = renew
+        self._credentials: list[tuple[ServerCredentials, Callable[[ServiceIdentity], bytes]]] = []
         self.stop_event = threading.Event()
         self._servers: list[grpc.Server] = []
         self._health: list[health.HealthServicer] = []
@@ -38,6 +64,8 @@ class ServiceRuntime:
         self.channels = ChannelPool(identity, targets, config.max_message_bytes)
 
     def serve_internal(self, *register: Register) -> None:
+        credentials = mesh_credentials(self.identity)
+        self._credentials.append((credentials, lambda i: i.mesh_cert_pem))
         server, servicer = internal_server(
             self.identity,
             self.config.listen_address(self.service),
@@ -46,12 +74,15 @@ class ServiceRuntime:
             self.log,
             workers=self.config.rpc_workers,
             max_message_bytes=self.config.max_message_bytes,
+            credentials=credentials,
         )
         server.start()
         self._servers.append(server)
         self._health.append(servicer)
 
     def serve_public(self, endpoint: str, *register: Register) -> None:
+        credentials = ra_tls_credentials(self.identity)
+        self._credentials.append((credentials, lambda i: i.ra_tls_cert_pem))
         server, servicer = public_server(
             self.identity,
             self.config.listen_address(endpoint),
@@ -59,6 +90,7 @@ class ServiceRuntime:
             self.log,
             workers=self.config.rpc_workers,
             max_message_bytes=self.config.max_message_bytes,
+            credentials=credentials,
         )
         server.start()
         self._servers.append(server)
@@ -87,6 +119,40 @@ class ServiceRuntime:
         self._threads.append(thread)
         return thread
 
+    def rotate(self, identity: ServiceIdentity) -> None:
+        """Serves and calls with `identity` from now on; connections already open carry on."""
+        self.identity = identity
+        for credentials, certificate in self._credentials:
+            credentials.replace(identity.key_pem, certificate(identity))
+        self.channels.update(identity)
+        self.log.info("identity renewed", measurement=identity.measurement,
+                      expires=expiry(identity).isoformat(timespec="seconds"))
+
+    def start_renewal(self) -> None:
+        """Starts renewing the identity before it expires (when a `renew` function was given)."""
+        if self._renew is not None:
+            self.spawn(self._renewal_loop, "identity-renewal")
+
+    def _renewal_loop(self, stop: threading.Event) -> None:
+        assert self._renew is not None
+        while True:
+            not_after = expiry(self.identity).timestamp()
+            now = time.time()
+            wait = max(0.0, (not_after - now) * RENEW_AT)
+            if stop.wait(wait):
+                return
+            while True:
+                try:
+                    self.rotate(self._renew())
+                    break
+                except GaiwanError as exc:
+                    left = not_after - time.time()
+                    self.log.error("cannot renew identity", reason=exc.message, expires_in_s=round(left))
+                    if left <= 0:
+                        raise
+                    if stop.wait(min(RETRY_S, left)):
+                        return
+
     def on_stop(self, callback: Callable[[], None]) -> None:
         self._on_stop.append(callback)
 
@@ -94,6 +160,7 @@ class ServiceRuntime:
         """Marks the service healthy, blocks until SIGTERM/SIGINT (or a dead loop), then drains."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop_event.set())
+        self.start_renewal()
         for servicer in self._health:
             set_serving(servicer, True)
         self.log.info("service ready", measurement=self.identity.measurement)
@@ -119,3 +186,8 @@ class ServiceRuntime:
         for thread in self._threads:
             thread.join(timeout=5)
         self.channels.close()
+
+
+def expiry(identity: ServiceIdentity) -> datetime:
+    """When the identity's mesh certificate stops being accepted."""
+    return x509.load_pem_x509_certificate(identity.mesh_cert_pem).not_valid_after_utc
