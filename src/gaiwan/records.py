@@ -111,6 +111,9 @@ class Function:
     usage_quota: int = -1  # < 0: unlimited
     current_usage: int = 0
     disabled: bool = False
+    # The role the owner registered it under (e.g. "FunctionOwner"): policies may ask about the
+    # owner (its attribute), and management cannot look users up.
+    owner_role: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,8 @@ class DataFile:
     crypto_info: CryptoInfo
     cmac: bytes = b""
     fusion: bool = False
+    # Labels its owners attach (GaiwanTasks/SetDataTags) for policies to read, e.g. "eu-only".
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

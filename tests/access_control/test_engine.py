@@ -86,7 +86,8 @@ def test_operator_permit_cannot_open_the_audit_log() -> None:
 
 def test_role_is_group_membership_not_name(engine: PolicyEngine) -> None:
     """A user whose role attribute says admin but who is not in the admin group is not an admin."""
-    forged = {"uid": user_uid("m").as_json(), "attrs": {"role": "PlatformAdmin", "attribute": ""},
+    forged = {"uid": user_uid("m").as_json(),
+              "attrs": {"id": "m", "role": "PlatformAdmin", "attribute": ""},
               "parents": [{"type": "Gaiwan::Role", "id": "DataOwner"}]}
     assert not engine.authorize(user_uid("m"), "query_audit_logs", FRONTEND_API, [forged]).allowed
 

@@ -37,9 +37,16 @@ class FakeRuntime:
         self.config = config
         self.log = LOG
         self.registered: list[Any] = []
+        self.spawned: list[str] = []
 
     def serve_internal(self, *register: Any) -> None:
         self.registered.extend(register)
+
+    def spawn(self, target: Any, name: str) -> None:
+        self.spawned.append(name)
+
+    def on_stop(self, callback: Any) -> None:
+        pass
 
 
 def test_packaged_policies_load_by_default(tmp_path: Path) -> None:
@@ -49,11 +56,12 @@ def test_packaged_policies_load_by_default(tmp_path: Path) -> None:
 
 
 def test_operator_policy_files_are_added(tmp_path: Path) -> None:
-    """Files listed in [access_control] policies join the packaged ones."""
-    (tmp_path / "mine.cedar").write_text(
+    """The *.cedar files of [access_control] policy_dir join the packaged ones."""
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "ops" / "mine.cedar").write_text(
         '@id("fo-reads-tasks")\npermit (principal in Gaiwan::Role::"FunctionOwner",'
         ' action == Gaiwan::Action::"get_task", resource);')
-    engine = load_engine(_config(tmp_path, {"policies": ["mine.cedar"]}), LOG)
+    engine = load_engine(_config(tmp_path, {"policy_dir": "ops"}), LOG)
     role = Role.parse("FunctionOwner")
     decision = engine.authorize(user_uid("f"), "get_task", FRONTEND_API, [user_entity("f", role)])
     assert decision.allowed and decision.policy_ids == ("fo-reads-tasks",)
@@ -61,8 +69,10 @@ def test_operator_policy_files_are_added(tmp_path: Path) -> None:
 
 def test_main_refuses_to_start_on_invalid_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """An invalid operator policy stops the service (exit 78) with the file named; nothing served."""
-    (tmp_path / "bad.cedar").write_text('@id("b")\npermit (principal, action, resource) when { resource.x };')
-    runtime = FakeRuntime(_config(tmp_path, {"policies": ["bad.cedar"]}))
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "bad.cedar").write_text(
+        '@id("b")\npermit (principal, action, resource) when { resource.x };')
+    runtime = FakeRuntime(_config(tmp_path))
     with pytest.raises(SystemExit) as info:
         access_control.main(runtime)  # type: ignore[arg-type]
     assert info.value.code == 78
@@ -71,10 +81,10 @@ def test_main_refuses_to_start_on_invalid_policy(tmp_path: Path, capsys: pytest.
 
 
 def test_main_serves_authorize(tmp_path: Path) -> None:
-    """With valid policies main registers the servicer on the internal endpoint."""
+    """With valid policies main registers the servicer and its reload loop."""
     runtime = FakeRuntime(_config(tmp_path))
     access_control.main(runtime)  # type: ignore[arg-type]
-    assert len(runtime.registered) == 1
+    assert len(runtime.registered) == 1 and runtime.spawned == ["policy-reload"]
 
 
 @pytest.fixture

@@ -19,18 +19,19 @@ SPEC_NAMES = {
 }
 
 
-def test_all_22_teaclave_methods_and_wait_task_are_served() -> None:
-    """The table holds every TeaclaveFrontend method plus GaiwanTasks/WaitTask."""
+def test_all_22_teaclave_methods_and_gaiwan_extensions_are_served() -> None:
+    """The table holds every TeaclaveFrontend method plus GaiwanTasks/WaitTask and SetDataTags."""
     teaclave = teaclave_frontend_service_pb2.DESCRIPTOR.services_by_name["TeaclaveFrontend"]
     served = {(c.service, c.method) for c in PUBLIC_CALLS}
     assert {(teaclave.full_name, m.name) for m in teaclave.methods} <= served
     assert ("gaiwan_api_proto.GaiwanTasks", "WaitTask") in served
-    assert len(PUBLIC_CALLS) == 23
+    assert ("gaiwan_api_proto.GaiwanTasks", "SetDataTags") in served
+    assert len(PUBLIC_CALLS) == 24
 
 
 def test_names_are_the_spec_api_names() -> None:
     """Audit messages and permissions use the snake_case names of spec §5/§9."""
-    assert {c.name for c in PUBLIC_CALLS} == SPEC_NAMES | {"wait_task"}
+    assert {c.name for c in PUBLIC_CALLS} == SPEC_NAMES | {"wait_task", "set_data_tags"}
     assert snake_case("GetFunctionUsageStats") == "get_function_usage_stats"
 
 

@@ -1,4 +1,5 @@
-"""Fixtures: the management core over in-process storage, and a cast of callers."""
+"""Fixtures: the management core over in-process storage and the packaged policy set (real Cedar
+evaluation, in-process), and a cast of callers."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import pytest
 from gaiwan.logs import get_logger
 from gaiwan.records import CryptoInfo, Function, FunctionArgument, FunctionIO
 from gaiwan.roles import Role
+from gaiwan.services.access_control import PolicyEngine
 from gaiwan.services.management import Caller, Management
 from gaiwan.storage._lmdb import LmdbEngine
 from gaiwan.storage.local import LocalStorage
 from gaiwan.storage.store import Store
+from tests.support.policies import packaged_engine
 
 ALICE = Caller("alice", Role.parse("DataOwner-bank_a"))
 BOB = Caller("bob", Role.parse("DataOwner-bank_b"))
@@ -85,5 +88,10 @@ def hook() -> CancelHook:
 
 
 @pytest.fixture
-def core(management_storage: LocalStorage, hook: CancelHook) -> Management:
-    return Management(management_storage, hook, get_logger("management"))
+def engine() -> PolicyEngine:
+    return packaged_engine()
+
+
+@pytest.fixture
+def core(management_storage: LocalStorage, engine: PolicyEngine, hook: CancelHook) -> Management:
+    return Management(management_storage, engine, hook, get_logger("management"))

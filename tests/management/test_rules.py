@@ -1,91 +1,117 @@
-"""Resource authorization predicates: allowlist matching, function views, file and task access."""
+"""Management's questions to access control: one Authorize round trip per call, and denials that
+name the action (and the audited decision) but nothing about other parties or policies."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
-from gaiwan.errors import PermissionDenied
+from gaiwan.errors import FailedPrecondition, PermissionDenied
 from gaiwan.records import DataFile, Task
-from gaiwan.services.management import _rules as rules
-from gaiwan.services.management._rules import FunctionView
+from gaiwan.services.access_control import Decision, Query
+from gaiwan.services.management._rules import FunctionView, Rules, require
 
 from .conftest import ADMIN, AES128, ALICE, BOB, CAROL, FRED, spec
+from tests.support.policies import packaged_engine
 
-PRIVATE = dataclasses.replace(spec(), owner="fred", public=False, user_allowlist=("alice", "bank_b"))
-TASK = Task("task-1", "alice", "function-1", "fred", {}, "builtin", participants=("alice", "bob"))
-
-
-def _file(*owners: str) -> DataFile:
-    return DataFile("input-1", "input", "file:///x", owners, AES128)
-
-
-def test_allowlist_matches_user_id_or_attribute() -> None:
-    """A caller is allowlisted by its user id or by its role attribute, nothing else."""
-    assert rules.in_allowlist(ALICE, ["alice"])
-    assert rules.in_allowlist(BOB, ["bank_b"])
-    assert rules.in_allowlist(CAROL, ["bank_a"])
-    assert not rules.in_allowlist(BOB, ["alice", "bank_a"])
-    assert not rules.in_allowlist(FRED, [""])
+PRIVATE = dataclasses.replace(spec(), function_id="function-1", owner="fred", public=False,
+                              user_allowlist=("alice", "bank_b"), owner_role="FunctionOwner")
+FILE = DataFile("input-1", "input", "file:///x", ("alice",), AES128)
+TASK = Task("task-1", "alice", "function-1", "fred", {}, "builtin", participants=("alice", "bob", "fred"),
+            assigned_inputs={"left": "input-1"}, approved_users=("alice", "bob"))
 
 
-def test_function_views() -> None:
-    """Owner and admin see everything, allowlisted users a redacted record, others nothing."""
+class Counting:
+    """The packaged engine, counting the round trips a real client would make."""
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def authorize_all(self, queries: Sequence[Query], entities: list[dict[str, Any]]) -> list[Decision]:
+        self.calls.append([q.action for q in queries])
+        return packaged_engine().authorize_all(queries, entities)
+
+
+@pytest.fixture
+def counting() -> Counting:
+    return Counting()
+
+
+@pytest.fixture
+def rules(counting: Counting) -> Rules:
+    return Rules(counting)
+
+
+def test_function_view_is_one_round_trip(rules: Rules, counting: Counting) -> None:
+    """Full, redacted or denied, decided from one batch of two questions."""
     assert rules.function_view(FRED, PRIVATE) is FunctionView.FULL
-    assert rules.function_view(ADMIN, PRIVATE) is FunctionView.FULL
-    assert rules.function_view(ALICE, PRIVATE) is FunctionView.REDACTED
     assert rules.function_view(BOB, PRIVATE) is FunctionView.REDACTED
-    assert rules.function_view(CAROL, PRIVATE) is FunctionView.NONE
-    assert rules.function_view(CAROL, dataclasses.replace(PRIVATE, public=True)) is FunctionView.FULL
+    with pytest.raises(PermissionDenied, match="get function"):
+        rules.function_view(CAROL, PRIVATE)
+    assert counting.calls == [["user_read_function", "user_access_function"]] * 3
 
 
-def test_function_modification_rights() -> None:
-    """Only the owner updates or deletes; the owner or an admin disables."""
-    assert rules.may_modify_function(FRED, PRIVATE)
-    assert not rules.may_modify_function(ADMIN, PRIVATE)
-    assert rules.may_disable_function(ADMIN, PRIVATE)
-    assert not rules.may_disable_function(ALICE, PRIVATE)
+def test_assign_asks_everything_at_once(rules: Rules, counting: Counting) -> None:
+    """The task right and every file's fit go in one request; the precondition runs between."""
+    ran: list[str] = []
+    rules.require_assign(ALICE, TASK, {"input 'left'": (FILE, ("alice",))}, lambda: ran.append("x"))
+    assert counting.calls == [["user_assign_task", "user_assign_data"]] and ran == ["x"]
 
 
-def test_function_use_and_listing() -> None:
-    """Using a private function needs the allowlist; listing is for oneself or an admin."""
-    assert rules.may_use_function(ALICE, PRIVATE)
-    assert not rules.may_use_function(CAROL, PRIVATE)
-    assert rules.may_list_functions_of(ALICE, "alice")
-    assert rules.may_list_functions_of(ADMIN, "alice")
-    assert not rules.may_list_functions_of(BOB, "alice")
+def test_assign_refuses_strangers_before_the_precondition(rules: Rules) -> None:
+    """A non-participant is refused before the task's state is looked at."""
+    def precondition() -> None:
+        raise AssertionError("state checked for a stranger")
+    with pytest.raises(PermissionDenied, match="assign data"):
+        rules.require_assign(CAROL, TASK, {}, precondition)
 
 
-def test_file_rules() -> None:
-    """Owners read, a sole owner updates, fusion needs two owners including the caller."""
-    assert rules.may_read_file(ALICE, _file("alice", "bob"))
-    assert not rules.may_read_file(CAROL, _file("alice", "bob"))
-    assert rules.may_update_file(ALICE, _file("alice"))
-    assert not rules.may_update_file(ALICE, _file("alice", "bob"))
-    assert rules.may_register_fusion(ALICE, ["alice", "bob"])
-    assert not rules.may_register_fusion(ALICE, ["alice", "alice"])
-    assert not rules.may_register_fusion(ALICE, ["bob", "carol"])
+def test_assign_names_the_misfitting_slot(rules: Rules) -> None:
+    """A file whose owners differ from the slot's is refused naming the slot."""
+    with pytest.raises(PermissionDenied, match="assign input 'left'"):
+        rules.require_assign(ALICE, TASK, {"input 'left'": (FILE, ("alice", "bob"))}, lambda: None)
 
 
-def test_assign_file_needs_exact_owner_set_including_caller() -> None:
-    """A file fits a slot only with exactly the declared owners, and only its owner assigns it."""
-    assert rules.may_assign_file(ALICE, _file("alice", "bob"), ["bob", "alice"])
-    assert not rules.may_assign_file(ALICE, _file("alice"), ["alice", "bob"])
-    assert not rules.may_assign_file(CAROL, _file("alice"), ["alice"])
+def test_invoke_is_one_round_trip(rules: Rules, counting: Counting) -> None:
+    """InvokeTask's right and its run (function and each data item) go in one request."""
+    approved = dataclasses.replace(TASK, approved_users=("alice", "bob", "fred"))
+    rules.require_invoke(ALICE, approved, PRIVATE, [FILE], lambda: None)
+    assert counting.calls == [["user_invoke_task", "task_access_function", "task_access_data"]]
+    with pytest.raises(PermissionDenied, match="run task"):
+        rules.require_invoke(ALICE, TASK, PRIVATE, [FILE], lambda: None)  # fred has not approved
 
 
-def test_task_rules() -> None:
-    """Participants see, assign and approve; the creator invokes; creator or admin cancels."""
-    assert rules.may_view_task(BOB, TASK) and rules.may_view_task(ADMIN, TASK)
-    assert not rules.may_view_task(CAROL, TASK)
-    assert rules.may_approve_task(BOB, TASK) and not rules.may_approve_task(ADMIN, TASK)
-    assert rules.may_invoke_task(ALICE, TASK) and not rules.may_invoke_task(BOB, TASK)
-    assert rules.may_cancel_task(ADMIN, TASK) and not rules.may_cancel_task(BOB, TASK)
+def test_invoke_refuses_non_creators_before_the_preconditions(rules: Rules) -> None:
+    """Another participant is refused before the task's state or the run is looked at."""
+    def preconditions() -> None:
+        raise AssertionError("state checked for a non-creator")
+    with pytest.raises(PermissionDenied, match="invoke task"):
+        rules.require_invoke(BOB, TASK, PRIVATE, [FILE], preconditions)
 
 
-def test_require_raises_permission_denied() -> None:
-    """A denied decision is PERMISSION_DENIED naming the action only."""
-    with pytest.raises(PermissionDenied, match="get task"):
-        rules.require(False, "get task")
-    rules.require(True, "get task")
+def test_invoke_with_a_missing_function_asks_only_the_right(rules: Rules, counting: Counting) -> None:
+    """When the function is gone only the caller's right is asked; preconditions then refuse."""
+    def preconditions() -> None:
+        raise FailedPrecondition("the task's function no longer exists")
+    with pytest.raises(FailedPrecondition):
+        rules.require_invoke(ALICE, TASK, None, [], preconditions)
+    assert counting.calls == [["user_invoke_task"]]
+
+
+def test_list_functions_self_or_admin(rules: Rules) -> None:
+    """Users list themselves; an admin lists anyone; others are refused."""
+    rules.require_list_functions(ALICE, "alice")
+    rules.require_list_functions(ADMIN, "alice")
+    with pytest.raises(PermissionDenied, match="list functions"):
+        rules.require_list_functions(BOB, "alice")
+
+
+def test_denial_quotes_the_decision_id_only() -> None:
+    """The message names the action and the audited decision, never the deciding policy."""
+    with pytest.raises(PermissionDenied) as info:
+        require(Decision(False, ("alice-forbids-function",), (), "d-0123456789ab"), "get input file")
+    assert info.value.message == "permission denied: get input file (decision d-0123456789ab)"
+    require(Decision(True, ("data-owner-access",)), "get input file")

@@ -14,6 +14,7 @@ from gaiwan.services.scheduler import Scheduler
 from gaiwan.storage import LocalStorage
 from gaiwan.storage._lmdb import LmdbEngine
 from gaiwan.storage.store import Store
+from tests.support.policies import packaged_engine
 
 LEASE_MS = 400
 
@@ -50,7 +51,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 def scheduler(storage: LocalStorage, clock: Clock) -> Scheduler:
-    return Scheduler(storage, LEASE_MS, get_logger("scheduler"), clock=clock, poll_s=0.05)
+    return Scheduler(storage, LEASE_MS, packaged_engine().authorize_all, get_logger("scheduler"),
+                     clock=clock, poll_s=0.05)
 
 
 @pytest.fixture
@@ -64,7 +66,7 @@ def stage(management: LocalStorage) -> Callable[..., str]:
                       arguments=(FunctionArgument("message"), FunctionArgument("save_log", "false")))
         task = Task(task_id=records.new_id("task"), creator="alice", function_id=fn.function_id,
                     function_owner="alice", function_arguments=arguments or {"message": "hi"},
-                    executor="builtin", status=TaskStatus.STAGED)
+                    executor="builtin", participants=("alice",), status=TaskStatus.STAGED)
         management.put(records.function_key(fn.function_id), records.dumps(fn))
         management.transact(writes={records.task_key(task.task_id): records.dumps(task)},
                             enqueue=[(records.TASK_QUEUE, records.dumps(records.QueuedTask(task.task_id, fn)))])

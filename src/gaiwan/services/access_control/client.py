@@ -4,7 +4,7 @@ management, scheduler). One stub per channel; entities travel as JSON, built by 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -13,8 +13,16 @@ from ...errors import from_rpc_error
 from ...roles import Role
 from ...rpc.pb import gaiwan_access_control_pb2 as pb
 from ...rpc.pb import gaiwan_access_control_pb2_grpc as pb_grpc
-from .engine import Decision, EntityUid
+from .engine import Decision, EntityUid, Query
 from .entities import FRONTEND_API, user_entity, user_uid
+
+
+def _ref(uid: EntityUid) -> pb.EntityRef:
+    return pb.EntityRef(type=uid.type, id=uid.id)
+
+
+def _decision(resp: pb.AuthorizeResponse) -> Decision:
+    return Decision(resp.allowed, tuple(resp.policy_ids), tuple(resp.errors), resp.decision_id)
 
 
 class AccessControlClient:
@@ -32,9 +40,9 @@ class AccessControlClient:
     ) -> Decision:
         """Asks for one decision; a failed call raises the service's typed error (fail closed)."""
         request = pb.AuthorizeRequest(
-            principal=pb.EntityRef(type=principal.type, id=principal.id),
+            principal=_ref(principal),
             action=action,
-            resource=pb.EntityRef(type=resource.type, id=resource.id),
+            resource=_ref(resource),
             entities_json=json.dumps(entities),
             context_json=json.dumps(dict(context or {})),
         )
@@ -42,7 +50,21 @@ class AccessControlClient:
             resp = self._stub.Authorize(request, timeout=self._timeout)
         except grpc.RpcError as exc:
             raise from_rpc_error(exc) from None
-        return Decision(resp.allowed, tuple(resp.policy_ids), tuple(resp.errors))
+        return _decision(resp)
+
+    def authorize_all(self, queries: Sequence[Query], entities: list[dict[str, Any]]) -> list[Decision]:
+        """All of one call's questions in one round trip, over one set of entities (fail closed)."""
+        request = pb.AuthorizeBatchRequest(
+            questions=[pb.Question(principal=_ref(q.principal), action=q.action,
+                                   resource=_ref(q.resource), context_json=json.dumps(dict(q.context)))
+                       for q in queries],
+            entities_json=json.dumps(entities),
+        )
+        try:
+            resp = self._stub.AuthorizeBatch(request, timeout=self._timeout)
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc) from None
+        return [_decision(d) for d in resp.decisions]
 
     def check_api(self, user_id: str, role: Role, action: str) -> Decision:
         """The frontend's coarse check (spec §5): may this user make this public call at all?"""

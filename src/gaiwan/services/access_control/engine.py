@@ -1,27 +1,29 @@
 """The policy engine: one Cedar schema, a set of policy files, and decisions over them.
 
 Sans-IO apart from reading its files once: the engine is built from texts, validates every
-policy file against the schema before anything is served (an invalid file stops the service and
-is named in the error), and compiles the whole set once, so a decision costs one Cedar
-evaluation and no parsing of policies.
+policy file against the schema before anything is served (an invalid file is refused with its
+name and the line of the offending policy), and compiles the whole set once, so a decision
+costs one Cedar evaluation and no parsing of policies. `authorize_all` answers several
+questions over one set of entities, parsed once: what one management call needs is one request.
 
 Policy ids: Cedar numbers policies by position (`policy0`, ...), which collides across files and
 changes when a file is edited. Every policy must therefore carry an `@id("...")` annotation,
 unique across all files; the compiled set is keyed by these ids, so decisions name the policies
-that decided in words an auditor can find in the files.
+that decided in words an auditor can find in the files (`origin` says which file and line).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cedarpy
 
 from ...errors import ConfigError, InvalidArgument
+from ._source import statements
 
 NAMESPACE = "Gaiwan"
 ACTION_TYPE = f"{NAMESPACE}::Action"
@@ -39,6 +41,24 @@ class EntityUid:
 
 
 @dataclass(frozen=True)
+class Query:
+    """One question: may `principal` take `action` on `resource` (in `context`)?"""
+
+    principal: EntityUid
+    action: str
+    resource: EntityUid
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_request(self) -> dict[str, Any]:
+        return {
+            "principal": self.principal.as_json(),
+            "action": {"type": ACTION_TYPE, "id": self.action},
+            "resource": self.resource.as_json(),
+            "context": dict(self.context),
+        }
+
+
+@dataclass(frozen=True)
 class Decision:
     allowed: bool
     # The @id of each policy that decided: the permits when allowed, the forbids (or none, for
@@ -46,6 +66,30 @@ class Decision:
     policy_ids: tuple[str, ...] = ()
     # Policy evaluation errors (a policy that errs is skipped); never secret data.
     errors: tuple[str, ...] = ()
+    # Set by the access control service on a denial: the reference under which it audited it.
+    decision_id: str = ""
+
+
+class Authorizer(Protocol):
+    """What asks for decisions needs: the engine in-process, or the service's client."""
+
+    def authorize_all(self, queries: Sequence[Query],
+                      entities: list[dict[str, Any]]) -> list[Decision]: ...
+
+
+def first_denial(decisions: Sequence[Decision]) -> Decision | None:
+    return next((d for d in decisions if not d.allowed), None)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a policy is written."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
 
 
 class PolicyEngine:
@@ -56,16 +100,16 @@ class PolicyEngine:
         except ValueError as exc:
             raise ConfigError(f"invalid Cedar schema: {_first_line(exc)}") from None
         static: dict[str, Any] = {}
-        templates: dict[str, Any] = {}
+        self._origins: dict[str, Origin] = {}
         for name, text in policy_files.items():
-            compiled = _compile_file(name, text, self._schema)
-            for kind, target in (("staticPolicies", static), ("templates", templates)):
-                for policy_id, policy in compiled.get(kind, {}).items():
-                    if policy_id in static or policy_id in templates:
-                        raise ConfigError(f"{name}: duplicate policy id {policy_id!r}")
-                    target[policy_id] = policy
+            for policy_id, (policy, origin) in _compile_file(name, text, self._schema).items():
+                if policy_id in static:
+                    raise ConfigError(f"{origin}: duplicate policy id {policy_id!r} "
+                                      f"(also at {self._origins[policy_id]})")
+                static[policy_id] = policy
+                self._origins[policy_id] = origin
         self._policies = cedarpy.PolicySet.from_json_str(
-            json.dumps({"staticPolicies": static, "templates": templates, "templateLinks": []}))
+            json.dumps({"staticPolicies": static, "templates": {}, "templateLinks": []}))
         self.policy_ids: tuple[str, ...] = tuple(sorted(static))
 
     @classmethod
@@ -73,6 +117,9 @@ class PolicyEngine:
         """Reads the files; a missing or unreadable file is a ConfigError naming it."""
         schema_text = _read(schema_path)
         return cls(schema_text, {str(p): _read(p) for p in policy_paths})
+
+    def origin(self, policy_id: str) -> Origin | None:
+        return self._origins.get(policy_id)
 
     def authorize(
         self,
@@ -82,9 +129,14 @@ class PolicyEngine:
         entities: str | list[dict[str, Any]],
         context: Mapping[str, Any] | None = None,
     ) -> Decision:
-        """Evaluates one request. `action` is the id of a Gaiwan::Action (e.g. "get_task").
+        """Evaluates one request. `action` is the id of a Gaiwan::Action (e.g. "get_task")."""
+        return self.authorize_all([Query(principal, action, resource, context or {})], entities)[0]
 
-        Raises InvalidArgument when the request itself is wrong (unknown action, entity types the
+    def authorize_all(self, queries: Sequence[Query],
+                      entities: str | list[dict[str, Any]]) -> list[Decision]:
+        """One decision per query, in order, all over the same entities (parsed once).
+
+        Raises InvalidArgument when a request itself is wrong (unknown action, entity types the
         action does not apply to, entities or context that do not match the schema): that is a
         caller bug, not a denial.
         """
@@ -93,45 +145,65 @@ class PolicyEngine:
             parsed = cedarpy.Entities.from_json_str(text, self._schema)
         except ValueError as exc:
             raise InvalidArgument(f"entities do not match the schema: {_first_line(exc)}") from None
-        request = {
-            "principal": principal.as_json(),
-            "action": {"type": ACTION_TYPE, "id": action},
-            "resource": resource.as_json(),
-            "context": dict(context or {}),
-        }
-        result = cedarpy.is_authorized(request, self._policies, parsed, schema=self._schema)
-        errors = tuple(str(e) for e in result.diagnostics.errors)
-        if result.decision is cedarpy.Decision.NoDecision:
-            raise InvalidArgument(errors[0] if errors else "invalid authorization request")
-        return Decision(result.allowed, tuple(sorted(result.diagnostics.reasons)), errors)
+        results = cedarpy.is_authorized_batch([q.as_request() for q in queries], self._policies,
+                                              parsed, schema=self._schema)
+        decisions = []
+        for result in results:
+            errors = tuple(str(e) for e in result.diagnostics.errors)
+            if result.decision is cedarpy.Decision.NoDecision:
+                raise InvalidArgument(errors[0] if errors else "invalid authorization request")
+            decisions.append(Decision(result.allowed, tuple(sorted(result.diagnostics.reasons)),
+                                      errors))
+        return decisions
 
 
-def _compile_file(name: str, text: str, schema: cedarpy.Schema) -> dict[str, Any]:
-    """Validates one file and returns its policies in Cedar JSON, keyed by their @id."""
+def _compile_file(name: str, text: str, schema: cedarpy.Schema) -> dict[str, tuple[Any, Origin]]:
+    """Validates one file; its policies in Cedar JSON with where each starts, keyed by @id."""
+    parts = statements(text)
     try:
         as_json = json.loads(cedarpy.policies_to_json_str(text))
     except ValueError as exc:
-        raise ConfigError(f"{name}: cannot parse policies: {_first_line(exc)}") from None
+        raise ConfigError(f"{_broken_statement(name, parts)}: cannot parse policy: "
+                          f"{_first_line(exc)}") from None
+    origins = [Origin(name, part.line) for part in parts]
     result = cedarpy.validate_policies(text, schema)
     if not result.validation_passed:
-        names = result.id_annotations_by_policy_id
-        problems = "; ".join(
-            f"{names.get(e.policy_id, e.policy_id)}: {e.error}" if e.policy_id else e.error
-            for e in result.errors
-        )
-        raise ConfigError(f"{name}: policies do not match the schema: {problems}")
-    keyed: dict[str, Any] = {}
-    for kind in ("staticPolicies", "templates"):
-        section: dict[str, Any] = {}
-        for position, policy in as_json.get(kind, {}).items():
-            policy_id = policy.get("annotations", {}).get("id")
-            if not policy_id:
-                raise ConfigError(f"{name}: policy {position} has no @id(\"...\") annotation")
-            if policy_id in section or policy_id in keyed.get("staticPolicies", {}):
-                raise ConfigError(f"{name}: duplicate policy id {policy_id!r}")
-            section[policy_id] = policy
-        keyed[kind] = section
+        problems = [f"{_at(origins, e.policy_id, name)}: {e.error}" for e in result.errors]
+        raise ConfigError("policies do not match the schema: " + "; ".join(problems))
+    if as_json.get("templates"):
+        raise ConfigError(f"{name}: policy templates are not supported")
+    keyed: dict[str, tuple[Any, Origin]] = {}
+    for position, policy in as_json.get("staticPolicies", {}).items():
+        origin = _origin(origins, position, name)
+        policy_id = policy.get("annotations", {}).get("id")
+        if not policy_id:
+            raise ConfigError(f"{origin}: policy has no @id(\"...\") annotation")
+        if policy_id in keyed:
+            raise ConfigError(f"{origin}: duplicate policy id {policy_id!r}")
+        keyed[policy_id] = (policy, origin)
     return keyed
+
+
+def _origin(origins: list[Origin], position: str, name: str) -> Origin:
+    """Cedar's `policy<n>` is the n-th statement of the file."""
+    index = int(position[len("policy"):]) if position.startswith("policy") else -1
+    return origins[index] if 0 <= index < len(origins) else Origin(name, 0)
+
+
+def _at(origins: list[Origin], position: str | None, name: str) -> str:
+    return str(_origin(origins, position, name)) if position else name
+
+
+def _broken_statement(name: str, parts: list[Any]) -> str:
+    """`file:line` of the first statement that does not parse on its own."""
+    for part in parts:
+        if not part.terminated:
+            return f"{name}:{part.line}"
+        try:
+            cedarpy.policies_to_json_str(part.text)
+        except ValueError:
+            return f"{name}:{part.line}"
+    return name
 
 
 def _read(path: Path) -> str:

@@ -1,15 +1,27 @@
 """The access control service: the gRPC face of the policy engine.
 
 The policy set is loaded and validated before the service listens; a policy that does not match
-the schema stops the service with the file named, rather than serving with part of the rules.
-Files: the packaged schema and policies, plus any operator policies listed in the config
-(`[access_control] policies = ["path", ...]`, relative to the data directory); `schema` there
-replaces the packaged schema.
+the schema stops the service with the file and line named, rather than serving with part of the
+rules. Files: the packaged schema and policies, plus every `*.cedar` file of the operator's
+policy directory (`[access_control] policy_dir`, default `policies`, relative to the data
+directory); `schema` there replaces the packaged schema.
+
+Reload: SIGHUP (sent by `gaiwan policy reload`) makes the service load the files again. A set
+that does not load is refused as a whole and the previous one stays in force; either way the
+outcome is written to `run/policies.json` for the command to report. Swapping the engine is one
+reference assignment, so a decision is taken wholly under the old set or wholly under the new.
+
+Audit: every denial is logged here, the one place every decision passes, with the policy ids
+that decided it under a fresh decision id; callers quote only that id to the user, since the
+ids of operator policies may name other parties.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,29 +29,41 @@ from typing import Any
 import grpc
 
 from ...config import Config
-from ...errors import InvalidArgument
+from ...errors import ConfigError, InvalidArgument
 from ...logs import Logger
 from ...rpc.pb import gaiwan_access_control_pb2 as pb
 from ...rpc.pb import gaiwan_access_control_pb2_grpc as pb_grpc
-from .engine import EntityUid, PolicyEngine
+from .engine import Decision, EntityUid, PolicyEngine, Query
 
 _PACKAGED = "gaiwan.services.access_control"
+DEFAULT_POLICY_DIR = "policies"
+STATUS_FILE = "policies.json"
 
 
 def packaged_policy_dir() -> Path:
     return Path(str(resources.files(_PACKAGED).joinpath("policies")))
 
 
+def operator_policy_dir(config: Config) -> Path:
+    return config.home.root / str(config.section("access_control").get("policy_dir", DEFAULT_POLICY_DIR))
+
+
+def schema_path(config: Config | None) -> Path:
+    """The configured schema, else the packaged one."""
+    configured = config.section("access_control").get("schema") if config else None
+    if config is not None and configured:
+        return config.home.root / str(configured)
+    return packaged_policy_dir() / "schema.cedarschema"
+
+
+def policy_paths(operator_dir: Path) -> list[Path]:
+    """The packaged policy files, then the operator's, each group in name order."""
+    return sorted(packaged_policy_dir().glob("*.cedar")) + sorted(operator_dir.glob("*.cedar"))
+
+
 def policy_files(config: Config) -> tuple[Path, list[Path]]:
     """The schema and the policy files this platform uses, in load order."""
-    section = config.section("access_control")
-    base = packaged_policy_dir()
-    schema = base / "schema.cedarschema"
-    if section.get("schema"):
-        schema = config.home.root / str(section["schema"])
-    policies = sorted(base.glob("*.cedar"))
-    policies += [config.home.root / str(p) for p in section.get("policies", [])]
-    return schema, policies
+    return schema_path(config), policy_paths(operator_policy_dir(config))
 
 
 def load_engine(config: Config, log: Logger) -> PolicyEngine:
@@ -50,25 +74,64 @@ def load_engine(config: Config, log: Logger) -> PolicyEngine:
     return engine
 
 
+def write_status(config: Config, generation: int, engine: PolicyEngine, error: str = "") -> None:
+    """Records the outcome of a (re)load for `gaiwan policy reload`, atomically."""
+    path = config.home.run / STATUS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"generation": generation, "at": time.time(), "error": error,
+                               "policies": list(engine.policy_ids)}))
+    os.replace(tmp, path)
+
+
 class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
     def __init__(self, engine: PolicyEngine, log: Logger) -> None:
-        self._engine = engine
+        self.engine = engine
         self._log = log
+
+    def reload(self, config: Config, generation: int) -> None:
+        """Loads the files again; an invalid set is refused and the current one kept."""
+        try:
+            engine = load_engine(config, self._log)
+        except ConfigError as exc:
+            self._log.error("policy reload refused, previous policies stay in force",
+                            reason=exc.message)
+            write_status(config, generation, self.engine, exc.message)
+            return
+        self.engine = engine
+        write_status(config, generation, engine)
 
     def Authorize(self, request: pb.AuthorizeRequest, context: grpc.ServicerContext
                   ) -> pb.AuthorizeResponse:
-        decision = self._engine.authorize(
-            EntityUid(request.principal.type, request.principal.id),
-            request.action,
-            EntityUid(request.resource.type, request.resource.id),
-            request.entities_json or "[]",
-            _context(request.context_json),
-        )
+        query = Query(_uid(request.principal), request.action, _uid(request.resource),
+                      _context(request.context_json))
+        decision = self.engine.authorize_all([query], request.entities_json or "[]")[0]
+        return self._answer(query, decision)
+
+    def AuthorizeBatch(self, request: pb.AuthorizeBatchRequest, context: grpc.ServicerContext
+                       ) -> pb.AuthorizeBatchResponse:
+        queries = [Query(_uid(q.principal), q.action, _uid(q.resource), _context(q.context_json))
+                   for q in request.questions]
+        decisions = self.engine.authorize_all(queries, request.entities_json or "[]") if queries else []
+        return pb.AuthorizeBatchResponse(decisions=[self._answer(q, d) for q, d in zip(queries, decisions)])
+
+    def _answer(self, query: Query, decision: Decision) -> pb.AuthorizeResponse:
         if decision.errors:
-            self._log.warning("policy evaluation errors", action=request.action,
+            self._log.warning("policy evaluation errors", action=query.action,
                               errors=len(decision.errors), first=decision.errors[0][:200])
+        decision_id = ""
+        if not decision.allowed:
+            decision_id = f"d-{secrets.token_hex(6)}"
+            self._log.info("authorization denied", decision_id=decision_id, action=query.action,
+                           principal=f"{query.principal.type}::{query.principal.id}",
+                           resource=f"{query.resource.type}::{query.resource.id}",
+                           policies=",".join(decision.policy_ids) or "(none permits)")
         return pb.AuthorizeResponse(allowed=decision.allowed, policy_ids=decision.policy_ids,
-                                    errors=decision.errors)
+                                    errors=decision.errors, decision_id=decision_id)
+
+
+def _uid(ref: pb.EntityRef) -> EntityUid:
+    return EntityUid(ref.type, ref.id)
 
 
 def _context(text: str) -> dict[str, Any]:

@@ -13,17 +13,17 @@ import uuid
 from ...errors import FailedPrecondition, InvalidArgument
 from ...logs import Logger
 from ...records import CryptoInfo, DataFile, data_key, new_id
-from . import _rules as rules
-from ._rules import Caller
+from ._rules import Caller, Rules
 from ._store import Records
-from ._validation import check_cmac, check_crypto_info, check_url
+from ._validation import check_cmac, check_crypto_info, check_tags, check_url
 
 FUSION_SCHEMA = "teaclave-file-128"
 
 
 class FileService:
-    def __init__(self, records: Records, log: Logger) -> None:
+    def __init__(self, records: Records, rules: Rules, log: Logger) -> None:
         self._records = records
+        self._rules = rules
         self._log = log
 
     def load(self, data_id: str, kind: str) -> DataFile:
@@ -57,7 +57,7 @@ class FileService:
     def update(self, caller: Caller, data_id: str, url: str, kind: str) -> DataFile:
         """A new record at a new URL with the old crypto info; an output starts unwritten again."""
         old = self.load(data_id, kind)
-        rules.require(rules.may_update_file(caller, old), f"update {kind} file")
+        self._rules.require_data(caller, old, "user_update_data", f"update {kind} file")
         check_url(url, kind)
         new = dataclasses.replace(old, data_id=new_id(kind), url=url,
                                   cmac=old.cmac if kind == "input" else b"")
@@ -68,21 +68,38 @@ class FileService:
         if any(not uid for uid in owners):
             raise InvalidArgument("owner_list: empty user id")
         unique = tuple(dict.fromkeys(owners))
-        rules.require(rules.may_register_fusion(caller, unique), "register fusion output")
         crypto = CryptoInfo(FUSION_SCHEMA, secrets.token_bytes(16), b"")
         url = f"fusion:///{uuid.uuid4()}.fusion"
-        return self._create(caller, DataFile(new_id("output"), "output", url, unique, crypto,
-                                             fusion=True))
+        file = DataFile(new_id("output"), "output", url, unique, crypto, fusion=True)
+        self._rules.require_data(caller, file, "user_register_fusion", "register fusion output")
+        return self._create(caller, file)
 
     def register_input_from_output(self, caller: Caller, data_id: str) -> DataFile:
         """The written output becomes an input of the same owners, checked against its cmac."""
         output = self.load(data_id, "output")
-        rules.require(rules.may_read_file(caller, output), "register input from output")
+        self._rules.require_data(caller, output, "user_access_data", "register input from output")
         if not output.cmac:
             raise FailedPrecondition("output has not been written yet")
         return self._create(caller, dataclasses.replace(output, data_id=new_id("input"), kind="input"))
 
     def get(self, caller: Caller, data_id: str, kind: str) -> DataFile:
         file = self.load(data_id, kind)
-        rules.require(rules.may_read_file(caller, file), f"get {kind} file")
+        self._rules.require_data(caller, file, "user_access_data", f"get {kind} file")
+        return file
+
+    def set_tags(self, caller: Caller, data_id: str, tags: list[str]) -> DataFile:
+        """Replaces the tags of a file in place: tags change who may use it, not its bytes, and
+        a task already approved is checked against them again before it runs."""
+        kind = data_id.split("-", 1)[0]
+        if kind not in ("input", "output"):
+            raise InvalidArgument("not an input or output file id")
+        unique = tuple(sorted(set(tags)))
+        check_tags(unique)
+
+        def step(current: DataFile) -> DataFile:
+            self._rules.require_data(caller, current, "user_tag_data", f"tag {kind} file")
+            return dataclasses.replace(current, tags=unique)
+
+        file = self._records.update(DataFile, data_key(data_id), f"{kind} file", step)
+        self._log.info("file tagged", data_id=data_id, tags=len(unique), user=caller.user_id)
         return file

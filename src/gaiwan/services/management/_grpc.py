@@ -153,6 +153,10 @@ class ManagementServicer(pb_grpc.GaiwanManagementServicer):
         task = self._core.tasks.wait(caller_of(context), request.task_id, request.timeout_ms)
         return convert.task_to_response(task)
 
+    def SetDataTags(self, request: api_pb.SetDataTagsRequest, context: Ctx) -> empty_pb2.Empty:
+        self._core.files.set_tags(caller_of(context), request.data_id, list(request.tags))
+        return _EMPTY
+
 
 def register(core: Management) -> Register:
     servicer = ManagementServicer(core)

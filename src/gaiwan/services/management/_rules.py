@@ -1,23 +1,29 @@
-"""Resource authorization of management (spec §6): who may see, change and use which record.
+"""Resource authorization of management (spec §6): every decision is the access control
+service's, asked here and nowhere else in management.
 
-Every rule is a pure predicate over the caller and records, kept apart from the task state
-machine's preconditions (wrong status is not a permission question). The predicates mirror the
-decisions the Cedar policy set will take over (user_access_function, user_access_data,
-user_access_task, task_access_data), so that move replaces this module and nothing else.
+Each method builds the entities one call needs once and asks all of that call's questions in one
+Authorize round trip; the answer comes from the Cedar policy set (packaged `resources.cedar` plus
+the operator's files). What stays in management is the task state machine's preconditions
+(wrong status is not a permission question) and input validation.
 
-Allowlists match a caller by user id or by role attribute (e.g. `bank_a` of `DataOwner-bank_a`),
-consistently in every call; Teaclave matched the attribute in CreateTask and the id elsewhere.
+A denial raises PermissionDenied naming the action only, with the reference under which the
+access control service audited the deciding policies: the caller learns what was refused, not
+who else is involved or which operator rule (whose id may name other parties) refused it.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ...errors import PermissionDenied
 from ...records import DataFile, Function, Task
 from ...roles import Role
+from ..access_control import Decision, Entities, Query, user_entity, user_uid
+from ..access_control.engine import Authorizer, first_denial
+from ..access_control.entities import (data_entity, data_uid, function_entities, function_uid,
+                                       run_request, task_entity, task_uid)
 
 
 @dataclass(frozen=True)
@@ -27,98 +33,118 @@ class Caller:
     user_id: str
     role: Role
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role.is_admin
-
 
 class FunctionView(enum.Enum):
     FULL = "full"
     REDACTED = "redacted"  # payload and allowlist blanked
-    NONE = "none"
 
 
-def require(allowed: bool, what: str) -> None:
+def require(decision: Decision, what: str) -> None:
     """Turns a denied decision into the one error callers see; `what` names the action only."""
-    if not allowed:
-        raise PermissionDenied(f"permission denied: {what}")
+    if not decision.allowed:
+        ref = f" (decision {decision.decision_id})" if decision.decision_id else ""
+        raise PermissionDenied(f"permission denied: {what}{ref}")
 
 
-def allowlisted(user_id: str, attribute: str, allowlist: Iterable[str]) -> bool:
-    names = set(allowlist)
-    return user_id in names or bool(attribute and attribute in names)
+class Rules:
+    def __init__(self, authorizer: Authorizer) -> None:
+        self._authorizer = authorizer
 
+    def _ask(self, entities: Entities, *queries: Query) -> list[Decision]:
+        return self._authorizer.authorize_all(list(queries), entities.as_list())
 
-def in_allowlist(caller: Caller, allowlist: Iterable[str]) -> bool:
-    return allowlisted(caller.user_id, caller.role.attribute, allowlist)
+    @staticmethod
+    def _with_caller(caller: Caller) -> Entities:
+        return Entities().add(user_entity(caller.user_id, caller.role))
 
+    # ---- functions ----------------------------------------------------------------------------
 
-def function_view(caller: Caller, function: Function) -> FunctionView:
-    if function.public or caller.is_admin or caller.user_id == function.owner:
-        return FunctionView.FULL
-    if in_allowlist(caller, function.user_allowlist):
+    def function_view(self, caller: Caller, function: Function, what: str = "get function") -> FunctionView:
+        """FULL or REDACTED; a caller who may see neither is refused (as `what`)."""
+        entities = self._with_caller(caller).add(*function_entities(function))
+        me, fn = user_uid(caller.user_id), function_uid(function.function_id)
+        full, seen = self._ask(entities, Query(me, "user_read_function", fn),
+                               Query(me, "user_access_function", fn))
+        if full.allowed:
+            return FunctionView.FULL
+        require(seen, what)
         return FunctionView.REDACTED
-    return FunctionView.NONE
 
+    def require_function(self, caller: Caller, function: Function, action: str, what: str) -> None:
+        """action: user_use_function, user_update_function or user_disable_function."""
+        entities = self._with_caller(caller).add(*function_entities(function))
+        require(self._ask(entities, Query(user_uid(caller.user_id), action,
+                                          function_uid(function.function_id)))[0], what)
 
-def may_modify_function(caller: Caller, function: Function) -> bool:
-    """Update and delete: the owner alone (not even an admin rewrites someone's code)."""
-    return caller.user_id == function.owner
+    def require_list_functions(self, caller: Caller, user_id: str) -> None:
+        entities = self._with_caller(caller).add(user_entity(user_id, None))
+        require(self._ask(entities, Query(user_uid(caller.user_id), "user_list_functions",
+                                          user_uid(user_id)))[0], "list functions")
 
+    def accessible(self, user_id: str, role: Role | None, functions: Sequence[Function]) -> list[bool]:
+        """For each function: may the user access it (what `allowed_functions` lists)? The
+        user's role is known only when users list their own functions."""
+        if not functions:
+            return []
+        entities = Entities().add(user_entity(user_id, role))
+        for function in functions:
+            entities.add(*function_entities(function))
+        me = user_uid(user_id)
+        decisions = self._ask(entities, *(Query(me, "user_access_function",
+                                                function_uid(f.function_id)) for f in functions))
+        return [d.allowed for d in decisions]
 
-def may_disable_function(caller: Caller, function: Function) -> bool:
-    return caller.is_admin or caller.user_id == function.owner
+    # ---- data ---------------------------------------------------------------------------------
 
+    def require_data(self, caller: Caller, file: DataFile, action: str, what: str) -> None:
+        """action: user_access_data, user_update_data, user_tag_data or user_register_fusion."""
+        entities = self._with_caller(caller).add(data_entity(file))
+        require(self._ask(entities, Query(user_uid(caller.user_id), action,
+                                          data_uid(file.data_id)))[0], what)
 
-def may_list_functions_of(caller: Caller, user_id: str) -> bool:
-    return caller.is_admin or caller.user_id == user_id
+    # ---- tasks --------------------------------------------------------------------------------
 
+    def require_task(self, caller: Caller, task: Task, action: str, what: str) -> None:
+        """action: user_access_task, user_approve_task, user_invoke_task or user_cancel_task."""
+        entities = self._with_caller(caller).add(task_entity(task))
+        require(self._ask(entities, Query(user_uid(caller.user_id), action,
+                                          task_uid(task.task_id)))[0], what)
 
-def may_use_function(caller: Caller, function: Function) -> bool:
-    """CreateTask: data owners need the function public or themselves allowlisted."""
-    return function.public or caller.is_admin or caller.user_id == function.owner or in_allowlist(
-        caller, function.user_allowlist)
+    def require_assign(self, caller: Caller, task: Task,
+                       slots: Mapping[str, tuple[DataFile, Iterable[str]]],
+                       precondition: Callable[[], None]) -> None:
+        """AssignData: the caller may assign to the task, and each file fits its slot.
+        slots: a label ("input 'left'") -> (the file, the owners the task declared for it).
+        precondition runs once the caller is known to be allowed to assign to the task and
+        before any file's decision is reported, so only a participant learns the task's state."""
+        me = user_uid(caller.user_id)
+        entities = self._with_caller(caller).add(task_entity(task))
+        queries = [Query(me, "user_assign_task", task_uid(task.task_id))]
+        for file, declared in slots.values():
+            entities.add(data_entity(file))
+            queries.append(Query(me, "user_assign_data", data_uid(file.data_id),
+                                 {"slot_owners": [user_uid(u).as_json() for u in dict.fromkeys(declared)]}))
+        decisions = self._ask(entities, *queries)
+        require(decisions[0], "assign data")
+        precondition()
+        for label, decision in zip(slots, decisions[1:]):
+            require(decision, f"assign {label}")
 
-
-def may_read_file(caller: Caller, file: DataFile) -> bool:
-    return caller.user_id in file.owners
-
-
-def may_update_file(caller: Caller, file: DataFile) -> bool:
-    """Update makes a new record under a new URL: only a sole owner decides that alone."""
-    return file.owners == (caller.user_id,)
-
-
-def may_register_fusion(caller: Caller, owners: Iterable[str]) -> bool:
-    names = set(owners)
-    return len(names) >= 2 and caller.user_id in names
-
-
-def may_assign_file(caller: Caller, file: DataFile, declared_owners: Iterable[str]) -> bool:
-    """A file fits a task slot only if its owners are exactly the ones the task declared for it
-    (each of whom must then approve) and the caller is one of them."""
-    return caller.user_id in file.owners and set(file.owners) == set(declared_owners)
-
-
-def is_participant(caller: Caller, task: Task) -> bool:
-    return caller.user_id in task.participants
-
-
-def may_view_task(caller: Caller, task: Task) -> bool:
-    return caller.is_admin or is_participant(caller, task)
-
-
-def may_assign_data(caller: Caller, task: Task) -> bool:
-    return is_participant(caller, task)
-
-
-def may_approve_task(caller: Caller, task: Task) -> bool:
-    return is_participant(caller, task)
-
-
-def may_invoke_task(caller: Caller, task: Task) -> bool:
-    return caller.user_id == task.creator
-
-
-def may_cancel_task(caller: Caller, task: Task) -> bool:
-    return caller.is_admin or caller.user_id == task.creator
+    def require_invoke(self, caller: Caller, task: Task, function: Function | None,
+                       files: Iterable[DataFile], preconditions: Callable[[], None]) -> None:
+        """InvokeTask: the caller may invoke the task, and the task may use its function and
+        every data item (spec §6 subset rule). preconditions run once the caller is known to be
+        allowed, before the run's decisions are reported; function is None when it is gone
+        (preconditions then refuse)."""
+        me, task_id = user_uid(caller.user_id), task_uid(task.task_id)
+        entities = self._with_caller(caller).add(task_entity(task))
+        queries: list[Query] = []
+        if function is not None:
+            queries, run_entities = run_request(task, function, files)
+            entities.add(*run_entities.as_list())
+        decisions = self._ask(entities, Query(me, "user_invoke_task", task_id), *queries)
+        require(decisions[0], "invoke task")
+        preconditions()
+        denied = first_denial(decisions[1:])
+        if denied is not None:
+            require(denied, "run task with its function and data")

@@ -70,10 +70,17 @@ class Records:
 
     def for_write(self, cls: type[T], key: bytes, label: str, fresh: bool) -> Stored[T]:
         """The record to base a compare-and-set on: the remembered one unless `fresh`."""
+        found = self.find_for_write(cls, key, fresh)
+        if found is None:
+            raise NotFound(f"no such {label}")
+        return found
+
+    def find_for_write(self, cls: type[T], key: bytes, fresh: bool) -> Stored[T] | None:
+        """As for_write, with None for a record that does not exist."""
         known = self._known.get(key)
         if not fresh and known is not None and isinstance(known.record, cls):
             return known
-        return self.load(cls, key, label)
+        return self.find(cls, key)
 
     def load(self, cls: type[T], key: bytes, label: str) -> Stored[T]:
         """label names the id for the error (ids are not secret; payloads are)."""

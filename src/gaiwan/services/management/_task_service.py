@@ -3,7 +3,8 @@ and writes the result with a compare-and-set on the task's version, retrying on 
 
 InvokeTask is the one write that spans records: the task's move to Staged, the function's usage
 count and the queue entry the scheduler waits on commit together or not at all, so a task is
-queued exactly once and a quota is never overrun by racing invocations.
+queued exactly once and a quota is never overrun by racing invocations. Its data items are
+conditions of that transaction too: their tags are what the run was authorized on.
 """
 
 from __future__ import annotations
@@ -12,15 +13,13 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 
-from ...errors import (Conflict, FailedPrecondition, GaiwanError, InvalidArgument, NotFound,
-                       ResourceExhausted)
+from ...errors import Conflict, FailedPrecondition, GaiwanError, InvalidArgument, ResourceExhausted
 from ...logs import Logger
-from ...records import (TASK_QUEUE, DataFile, Function, OwnerList, QueuedTask, Task, TaskStatus, dumps,
-                        function_key, new_id, task_key)
-from . import _rules as rules
+from ...records import (TASK_QUEUE, DataFile, Function, OwnerList, QueuedTask, Task, TaskStatus, data_key,
+                        dumps, function_key, new_id, task_key)
 from . import _tasks as tasks
 from ._files import FileService
-from ._rules import Caller
+from ._rules import Caller, Rules
 from ._store import MAX_ATTEMPTS, Records, Stored
 from ._validation import check_executor, check_ownership, task_arguments
 
@@ -42,10 +41,12 @@ def _unique_names(pairs: Sequence[tuple[str, str]], kind: str) -> None:
 
 
 class TaskService:
-    def __init__(self, records: Records, files: FileService, cancel_running: CancelRunning,
-                 log: Logger, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, records: Records, files: FileService, rules: Rules,
+                 cancel_running: CancelRunning, log: Logger,
+                 clock: Callable[[], float] = time.time) -> None:
         self._records = records
         self._files = files
+        self._rules = rules
         self._cancel_running = cancel_running
         self._log = log
         self._clock = clock
@@ -53,7 +54,7 @@ class TaskService:
     def create(self, caller: Caller, function_id: str, arguments: str, executor: str,
                inputs: Sequence[OwnerList], outputs: Sequence[OwnerList]) -> Task:
         function = self._records.load(Function, function_key(function_id), "function").record
-        rules.require(rules.may_use_function(caller, function), "use function")
+        self._rules.require_function(caller, function, "user_use_function", "use function")
         if function.disabled:
             raise FailedPrecondition("function is disabled")
         check_executor(function, executor)
@@ -70,30 +71,40 @@ class TaskService:
 
     def get(self, caller: Caller, task_id: str) -> Task:
         task = self._records.load(Task, task_key(task_id), _LABEL).record
-        rules.require(rules.may_view_task(caller, task), "get task")
+        self._rules.require_task(caller, task, "user_access_task", "get task")
         return task
-
-    def _files_for(self, caller: Caller, task: Task, pairs: Sequence[tuple[str, str]],
-                   kind: str) -> dict[str, DataFile]:
-        files: dict[str, DataFile] = {}
-        for name, data_id in pairs:
-            declared = tasks.declared_owners(task, name, kind)
-            file = self._files.load(data_id, kind)
-            rules.require(rules.may_assign_file(caller, file, declared), f"assign {kind} {name!r}")
-            files[name] = file
-        return files
 
     def assign(self, caller: Caller, task_id: str, inputs: Sequence[tuple[str, str]],
                outputs: Sequence[tuple[str, str]]) -> Task:
-        """inputs/outputs: (data name, data id) pairs, all assigned in one write or none."""
+        """inputs/outputs: (data name, data id) pairs, all assigned in one write or none.
+
+        One Authorize call decides the caller's right to assign and each file's fit; the order
+        in which refusals are reported is still: not a participant, then the task's state, then
+        unknown slots or files, then files that do not fit (a stranger learns nothing more)."""
         _unique_names(inputs, "input")
         _unique_names(outputs, "output")
 
         def step(task: Task) -> Task:
-            rules.require(rules.may_assign_data(caller, task), "assign data")
-            tasks.check_assignable(task)
-            return tasks.assign(task, self._files_for(caller, task, inputs, "input"),
-                                self._files_for(caller, task, outputs, "output"), self._clock())
+            slots: dict[str, tuple[DataFile, tuple[str, ...]]] = {}
+            found: dict[str, dict[str, DataFile]] = {"input": {}, "output": {}}
+            problems: list[GaiwanError] = []
+            for kind, pairs in (("input", inputs), ("output", outputs)):
+                for name, data_id in pairs:
+                    try:
+                        declared = tasks.declared_owners(task, name, kind)
+                        found[kind][name] = self._files.load(data_id, kind)
+                    except GaiwanError as exc:
+                        problems.append(exc)
+                        continue
+                    slots[f"{kind} {name!r}"] = (found[kind][name], declared)
+
+            def precondition() -> None:
+                tasks.check_assignable(task)
+                if problems:
+                    raise problems[0]
+
+            self._rules.require_assign(caller, task, slots, precondition)
+            return tasks.assign(task, found["input"], found["output"], self._clock())
 
         task = self._records.update(Task, task_key(task_id), _LABEL, step)
         self._log.info("data assigned", task_id=task_id, status=task.status.name, user=caller.user_id)
@@ -101,7 +112,7 @@ class TaskService:
 
     def approve(self, caller: Caller, task_id: str) -> Task:
         def step(task: Task) -> Task:
-            rules.require(rules.may_approve_task(caller, task), "approve task")
+            self._rules.require_task(caller, task, "user_approve_task", "approve task")
             return tasks.approve(task, caller.user_id, self._clock())
 
         task = self._records.update(Task, task_key(task_id), _LABEL, step)
@@ -109,30 +120,41 @@ class TaskService:
         return task
 
     def invoke(self, caller: Caller, task_id: str) -> Task:
+        """One Authorize call decides the creator's right and the run (the task's function and
+        each data item); refusals are reported as: not the creator, then the task's and the
+        function's state, then what the policies deny the run."""
         key = task_key(task_id)
         for attempt in range(MAX_ATTEMPTS):
             fresh = attempt > 0
             try:
                 stored = self._records.for_write(Task, key, _LABEL, fresh)
-                rules.require(rules.may_invoke_task(caller, stored.record), "invoke task")
+                fn = self._records.find_for_write(Function, function_key(stored.record.function_id), fresh)
+                data = self._data_of(stored.record, fresh)
+
+                def preconditions() -> None:
+                    tasks.stage(stored.record, self._clock())
+                    if fn is None:
+                        raise FailedPrecondition("the task's function no longer exists")
+                    if fn.record.disabled:
+                        raise FailedPrecondition("function is disabled")
+                    if 0 <= fn.record.usage_quota <= fn.record.current_usage:
+                        raise ResourceExhausted("function usage quota reached")
+                    if None in data:
+                        raise FailedPrecondition("a data item of the task no longer exists")
+
+                self._rules.require_invoke(caller, stored.record, fn.record if fn else None,
+                                           [d.record for d in data if d is not None], preconditions)
+                assert fn is not None  # preconditions refused a missing function
                 staged = tasks.stage(stored.record, self._clock())
-                fn_key = function_key(stored.record.function_id)
-                try:
-                    fn = self._records.for_write(Function, fn_key, "function", fresh)
-                except NotFound:
-                    raise FailedPrecondition("the task's function no longer exists") from None
-                function = fn.record
-                if function.disabled:
-                    raise FailedPrecondition("function is disabled")
-                if 0 <= function.usage_quota <= function.current_usage:
-                    raise ResourceExhausted("function usage quota reached")
             except GaiwanError:
                 if fresh:
                     raise
                 continue  # decided on remembered records: decide again on fresh ones
+            function = fn.record
             used = dataclasses.replace(function, current_usage=function.current_usage + 1)
             committed = self._records.storage.transact(
-                conditions={key: stored.version, fn.key: fn.version},
+                conditions={key: stored.version, fn.key: fn.version,
+                            **{d.key: d.version for d in data if d is not None}},
                 writes={key: dumps(staged), fn.key: dumps(used)},
                 enqueue=[(TASK_QUEUE, dumps(QueuedTask(task_id, used)))],
             )
@@ -144,11 +166,17 @@ class TaskService:
                 return staged
         raise Conflict("task is changing too fast, try again")
 
+    def _data_of(self, task: Task, fresh: bool) -> list[Stored[DataFile] | None]:
+        """The task's data records (None for one that no longer exists), to decide the run on
+        and to make conditions of InvokeTask's transaction."""
+        ids = sorted(set(task.assigned_inputs.values()) | set(task.assigned_outputs.values()))
+        return [self._records.find_for_write(DataFile, data_key(i), fresh) for i in ids]
+
     def cancel(self, caller: Caller, task_id: str) -> Task:
         before: list[TaskStatus] = []
 
         def step(task: Task) -> Task:
-            rules.require(rules.may_cancel_task(caller, task), "cancel task")
+            self._rules.require_task(caller, task, "user_cancel_task", "cancel task")
             before[:] = [task.status]
             return tasks.cancel(task, self._clock())
 
@@ -168,7 +196,7 @@ class TaskService:
         deadline = time.monotonic() + timeout
         key = task_key(task_id)
         stored = self._records.load(Task, key, _LABEL)
-        rules.require(rules.may_view_task(caller, stored.record), "wait for task")
+        self._rules.require_task(caller, stored.record, "user_access_task", "wait for task")
         while not stored.record.status.terminal:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

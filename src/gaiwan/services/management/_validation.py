@@ -7,6 +7,7 @@ keys, schemas and schemes, never values: argument values, keys and payloads are 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -105,6 +106,19 @@ def check_url(url: str, kind: str) -> None:
         raise InvalidArgument("file url without a path")
     if scheme == "data" and "," not in url:
         raise InvalidArgument("data url without data")
+
+
+_TAG = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+MAX_TAGS = 32
+
+
+def check_tags(tags: tuple[str, ...]) -> None:
+    """Tags are short labels for policies to match, not a place to store data."""
+    if len(tags) > MAX_TAGS:
+        raise InvalidArgument(f"at most {MAX_TAGS} tags")
+    for tag in tags:
+        if not _TAG.fullmatch(tag):
+            raise InvalidArgument("a tag is 1..64 characters of letters, digits and _ . : -")
 
 
 def check_executor(function: Function, executor: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...rpc.pb import gaiwan_scheduler_pb2_grpc as spb_grpc
 from ...storage.client import StorageClient
+from ..access_control import AccessControlClient
 from ..runtime import ServiceRuntime
 from ._core import Scheduler
 from ._servicer import SchedulerServicer
@@ -13,7 +14,8 @@ def main(runtime: ServiceRuntime) -> None:
     execution = runtime.config.section("execution")
     lease_ms = int(execution.get("lease_ms", 10000))
     storage = StorageClient(runtime.channels.get("storage"))
-    scheduler = Scheduler(storage, lease_ms, runtime.log)
+    access_control = AccessControlClient(runtime.channels.get("access_control"))
+    scheduler = Scheduler(storage, lease_ms, access_control.authorize_all, runtime.log)
     servicer = SchedulerServicer(scheduler)
     runtime.serve_internal(lambda server: spb_grpc.add_GaiwanSchedulerServicer_to_server(servicer, server))
     runtime.spawn(scheduler.dispatch_loop, "dispatch")

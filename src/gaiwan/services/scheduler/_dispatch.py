@@ -8,11 +8,17 @@ but cannot place at once is *held*, its lease renewed by the scheduler's lease k
   to this loop (a busy loop); parked items are looked at again only when a node bringing new
   capabilities connects.
 The scheduler restarting drops held items with their leases; storage redelivers them.
+
+Right before a task is marked Running, the access control service is asked again whether the
+task may use its function and data (the questions InvokeTask asked), over the records as they
+are now: a revoked approval, a new tag or a changed policy takes effect before the run, and a
+refused task ends Failed.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +26,8 @@ from ... import records
 from ...errors import GaiwanError
 from ...logs import Logger
 from ...records import DataFile, Function, QueuedTask, Task, TaskStatus
+from ..access_control.engine import Decision, Query, first_denial
+from ..access_control.entities import run_request
 from ...rpc.pb import gaiwan_scheduler_pb2 as spb
 from ...storage.client import Lease
 from . import _tasks, wire
@@ -41,11 +49,14 @@ class Held:
 
 _DEQUEUE = object()
 
+AuthorizeAll = Callable[[Sequence[Query], list[dict[str, Any]]], list[Decision]]
+
 
 class Dispatcher:
     def __init__(self, storage: Any, registry: NodeRegistry, tasks: TaskBook, lease_ms: int,
-                 log: Logger, poll_s: float = POLL_S) -> None:
+                 authorize_all: AuthorizeAll, log: Logger, poll_s: float = POLL_S) -> None:
         self._storage = storage
+        self._authorize_all = authorize_all
         self._registry = registry
         self._tasks = tasks
         self._lease_ms = lease_ms
@@ -152,6 +163,15 @@ class Dispatcher:
     def _place(self, held: Held, node: NodeSession) -> None:
         """The slot is reserved (under the lock); now mark the task Running and push it."""
         try:
+            denied = self._denial(held)
+            if denied is not None:
+                self._unreserve(node, held.task_id)
+                reason = f"permission denied: the task may no longer use its function or data " \
+                         f"(decision {denied.decision_id or 'by policy'})"
+                self._tasks.apply(held.task_id, _tasks.fail(reason), ack=held.lease)
+                self._log.warning("task refused at dispatch", task_id=held.task_id,
+                                  decision_id=denied.decision_id)
+                return
             stored = self._tasks.apply(held.task_id, _tasks.start, ack=None)
         except GaiwanError:
             self._unreserve(node, held.task_id)
@@ -173,6 +193,19 @@ class Dispatcher:
                            attempt=stored.attempt)
         else:
             self._tasks.lose(held.task_id, held.lease)
+
+    def _denial(self, held: Held) -> Decision | None:
+        """The run decision over fresh records (the function as stored now, if it still is)."""
+        current = self._tasks.read(held.task_id)
+        if current is None:
+            return None  # gone: _tasks.start finds nothing to do
+        task = current[0]
+        function = self._tasks.read_record(Function, records.function_key(task.function_id))
+        ids = sorted(set(task.assigned_inputs.values()) | set(task.assigned_outputs.values()))
+        files = [f for f in (self._tasks.read_record(DataFile, records.data_key(i)) for i in ids)
+                 if f is not None]
+        queries, entities = run_request(task, function or held.function, files)
+        return first_denial(self._authorize_all(queries, entities.as_list()))
 
     def _unreserve(self, node: NodeSession, task_id: str) -> None:
         with self._registry.cond:
