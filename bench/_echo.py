@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from gaiwan.client import FunctionArgument
@@ -25,9 +26,9 @@ def register_echo(client: Any) -> str:
         arguments=[FunctionArgument("message")]))
 
 
-def _run_one(client: Any, function_id: str, message: str) -> float:
+def _run_one(client: Any, function_id: str, message: str, executor: str = "builtin") -> float:
     task_id = client.create_task(function_id=function_id, function_arguments={"message": message},
-                                 executor="builtin")
+                                 executor=executor)
     start = time.perf_counter()
     client.invoke_task(task_id)
     result = client.get_task_result(task_id)
@@ -45,13 +46,15 @@ def latencies(platform: Platform, count: int) -> list[float]:
     return [_run_one(client, function_id, f"bench {i}") for i in range(count)]
 
 
-def throughput(platform: Platform, clients: int, max_tasks: int, max_seconds: float) -> float:
-    """Finished echo tasks per second with `clients` concurrent clients (bounded count and time)."""
+def throughput(platform: Platform, clients: int, max_tasks: int, max_seconds: float,
+               register: Callable[[Any], str] = register_echo, executor: str = "builtin") -> float:
+    """Finished echo tasks per second with `clients` concurrent clients (bounded count and time).
+    `register` makes the function (any that returns its `message` argument) run by `executor`."""
     token = login(platform)
     sessions = [frontend(platform, token=token) for _ in range(clients)]
-    function_id = register_echo(sessions[0])
+    function_id = register(sessions[0])
     for session in sessions:
-        _run_one(session, function_id, "warm-up")
+        _run_one(session, function_id, "warm-up", executor)
     done = 0
     lock = threading.Lock()
     deadline = time.monotonic() + max_seconds
@@ -65,7 +68,7 @@ def throughput(platform: Platform, clients: int, max_tasks: int, max_seconds: fl
                     return
                 done += 1
             try:
-                _run_one(session, function_id, "tput")
+                _run_one(session, function_id, "tput", executor)
             except BaseException as exc:  # noqa: BLE001 - reported after the run
                 errors.append(exc)
                 return

@@ -63,7 +63,16 @@ def default_document(ports: dict[str, int] | None = None, mode: str = "developme
         "inbound": DEFAULT_INBOUND,
         "storage": {"engine": "lmdb", "map_size_mb": 1024},
         "authentication": {"token_ttl_s": 86400},
-        "execution": {"slots": 2, "lease_ms": 10000},
+        "execution": {
+            "slots": 2,
+            "lease_ms": 10000,
+            "executors": ["builtin", "python", "wamr", "wasm"],
+            # Per-task limits; gaiwan.services.execution._settings reads them (same defaults).
+            "python": {"time_s": 60.0, "max_time_s": 600.0, "memory_mb": 1024, "processes": 16,
+                       "open_files": 64, "file_size_mb": 8192, "result_bytes": 1 << 20},
+            "wasm": {"time_s": 300.0, "fuel": 0, "memory_mb": 256, "module_mb": 32,
+                     "output_mb": 4096, "cached_modules": 64},
+        },
         "rpc": {"max_message_bytes": 4 * 1024 * 1024, "workers": 32},
     }
 

@@ -23,6 +23,7 @@ from gaiwan.services.scheduler import Scheduler, SchedulerServicer
 from gaiwan.storage import LocalStorage
 from gaiwan.storage._lmdb import LmdbEngine
 from gaiwan.storage.store import Store
+from tests.support.policies import packaged_engine
 
 LEASE_MS = 900
 
@@ -48,7 +49,7 @@ def platform(tmp_path):
     store = Store(LmdbEngine(tmp_path / "db", 64), os.urandom(32))
     management = LocalStorage(store, role="management")
     scheduler = Scheduler(LocalStorage(store, role="scheduler"), LEASE_MS,
-                          get_logger("scheduler"), poll_s=0.2)
+                          packaged_engine().authorize_all, get_logger("scheduler"), poll_s=0.2)
     server = grpc.server(futures.ThreadPoolExecutor(8),
                          interceptors=[ServerInterceptor(get_logger("scheduler"), None)])
     spb_grpc.add_GaiwanSchedulerServicer_to_server(SchedulerServicer(scheduler), server)
@@ -62,9 +63,11 @@ def platform(tmp_path):
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     nodes: list[ExecutionNode] = []
 
-    def start_node(registry: ExecutorRegistry) -> ExecutionNode:
+    def start_node(registry: ExecutorRegistry, prepare: bool = False) -> ExecutionNode:
         node = ExecutionNode(channel, registry, slots=2, lease_ms=LEASE_MS,
                              log=get_logger("execution"), stop=stop)
+        if prepare:
+            node.start_executors()
         for loop in (node.subscribe_loop, node.heartbeat_loop):
             threading.Thread(target=loop, args=(stop,), daemon=True).start()
         assert node.connected.wait(5)
@@ -88,6 +91,7 @@ def _stage(storage: LocalStorage, name: str, executor_type: str, arguments: dict
                   executor_type=executor_type, public=True, payload=b"")
     task = Task(task_id=records.new_id("task"), creator="u", function_id=fn.function_id,
                 function_owner="u", function_arguments=arguments, executor=executor_type,
+                participants=("u",),
                 status=TaskStatus.STAGED)
     storage.put(records.function_key(fn.function_id), records.dumps(fn))
     storage.transact(writes={records.task_key(task.task_id): records.dumps(task)},
@@ -146,3 +150,29 @@ def test_rejects_subscribe_without_node_id(platform):
     with pytest.raises(grpc.RpcError) as err:
         next(iter(stub.Subscribe(spb.SubscribeRequest(), timeout=5)))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+class Unstartable(Executor):
+    """An executor whose host lacks what it needs (say, namespaces for the Python sandbox)."""
+
+    executor_type = "unstartable"
+
+    def start(self) -> None:
+        raise OSError("no sandbox here")
+
+    def run(self, task: TaskContext, cancel: CancelEvent) -> ExecutionOutput:
+        raise AssertionError("never placed")
+
+
+def test_executor_that_cannot_start_is_not_offered(platform):
+    """Its tasks wait Staged with a status message saying why; the node serves the rest."""
+    management, start_node, _ = platform
+    node = start_node(ExecutorRegistry((Unstartable(), default_registry().get("builtin"))),
+                      prepare=True)
+    assert list(node.capabilities().executors) == ["builtin"]
+    task_id = _stage(management, "f", "unstartable", {})
+    task = _wait_for(management, task_id, lambda t: bool(t.status_message))
+    assert task.status == TaskStatus.STAGED
+    assert task.status_message == "no execution node offers executor unstartable"
+    echo_id = _stage(management, "builtin-echo", "builtin", {"message": "served"})
+    assert _wait_for(management, echo_id, lambda t: t.status.terminal).status == TaskStatus.FINISHED

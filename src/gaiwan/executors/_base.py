@@ -102,6 +102,13 @@ class Executor(abc.ABC):
         """Function names this executor offers by name (built-ins); empty for payload executors."""
         return ()
 
+    def start(self) -> None:
+        """Prepares what the first task would otherwise wait for (e.g. a process to fork from);
+        raises if the executor cannot work on this host. Nothing to prepare by default."""
+
+    def close(self) -> None:
+        """Releases what `start` (or a task) acquired. Nothing by default."""
+
 
 _PATH = re.compile(r"(?:[A-Za-z]:)?(?:/[^\s/'\"():,]+){2,}/?")
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._base import Executor, FunctionError
+
+if TYPE_CHECKING:
+    from .python import Limits
+    from .wasm import WasmLimits
 
 
 class ExecutorRegistry:
@@ -14,11 +20,18 @@ class ExecutorRegistry:
     def register(self, executor: Executor) -> None:
         self._executors[executor.executor_type] = executor
 
+    def remove(self, executor_type: str) -> None:
+        """Stops offering an executor (e.g. one that cannot start on this host)."""
+        self._executors.pop(executor_type, None)
+
     def get(self, executor_type: str) -> Executor:
         try:
             return self._executors[executor_type]
         except KeyError:
             raise FunctionError(f"executor {executor_type!r} is not available on this node") from None
+
+    def executors(self) -> tuple[Executor, ...]:
+        return tuple(self._executors.values())
 
     def executor_types(self) -> tuple[str, ...]:
         return tuple(sorted(self._executors))
@@ -27,11 +40,11 @@ class ExecutorRegistry:
         return tuple(sorted(name for ex in self._executors.values() for name in ex.functions()))
 
 
-def default_registry() -> ExecutorRegistry:
-    """The executors this installation offers. Imported here, not at module level, so that loading
-    the interface does not load every executor's dependencies."""
+def default_registry(python: Limits | None = None, wasm: WasmLimits | None = None) -> ExecutorRegistry:
+    """Every executor this installation offers, with the given limits. Imported here, not at
+    module level, so that loading the interface does not load every executor's dependencies."""
     from .builtin import BuiltinExecutor
-    from .python import PythonExecutor
+    from .python import Limits, PythonExecutor
     from .wasm import wasm_executors
 
-    return ExecutorRegistry((BuiltinExecutor(), *wasm_executors(), PythonExecutor()))
+    return ExecutorRegistry((BuiltinExecutor(), *wasm_executors(wasm), PythonExecutor(python or Limits())))

@@ -5,31 +5,37 @@ It has no inbound callers; its server carries only the health service, for `gaiw
 
 from __future__ import annotations
 
-from ...executors import default_registry
 from ...transport import Limits, Transport
 from ..runtime import ServiceRuntime
 from ._node import ExecutionNode
+from ._settings import NodeSettings
 
 FUSION_DIR = "fusion"  # under the node's data dir: sealed outputs shared by several owners
 
 
 def main(runtime: ServiceRuntime) -> None:
     execution = runtime.config.section("execution")
+    settings = NodeSettings.from_section(execution)
     node = ExecutionNode(
         runtime.channels.get("scheduler"),
-        default_registry(),
-        slots=int(execution.get("slots", 2)),
-        lease_ms=int(execution.get("lease_ms", 10000)),
+        settings.registry(),
+        slots=settings.slots,
+        lease_ms=settings.lease_ms,
         log=runtime.log,
         stop=runtime.stop_event,
         transport=Transport(Limits.from_config(execution),
                             fusion_dir=runtime.config.home.root / FUSION_DIR),
     )
+    runtime.on_stop(node.shutdown)
+    node.start_executors()
     runtime.serve_internal()
     runtime.spawn(node.subscribe_loop, "subscribe")
     runtime.spawn(node.heartbeat_loop, "heartbeat")
-    runtime.on_stop(node.shutdown)
-    runtime.log.info("execution node", node_id=node.node_id)
+    caps = node.capabilities()
+    runtime.log.info("execution node", node_id=node.node_id, slots=caps.slots,
+                     executors=",".join(caps.executors),
+                     python_memory_mb=settings.python.memory >> 20,
+                     python_time_s=settings.python.time)
 
 
-__all__ = ["ExecutionNode", "main"]
+__all__ = ["ExecutionNode", "NodeSettings", "main"]

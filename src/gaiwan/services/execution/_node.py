@@ -62,6 +62,19 @@ class ExecutionNode:
             memory_bytes=_memory_bytes(),
         )
 
+    def start_executors(self) -> None:
+        """Prepares each executor before the node subscribes, so the first task is warm (the
+        Python executor forks tasks from a template process that takes a second to start). An
+        executor that cannot work on this host is left out of the node's capabilities, so
+        the scheduler places its tasks elsewhere instead of failing them here."""
+        for executor in self._executors.executors():
+            try:
+                executor.start()
+            except Exception as exc:  # noqa: BLE001 - any failure means: do not offer it
+                self._log.error("executor not offered: it cannot start", error=type(exc).__name__,
+                                executor_type=executor.executor_type)
+                self._executors.remove(executor.executor_type)
+
     def running_ids(self) -> list[str]:
         with self._lock:
             return sorted(self._running)
@@ -112,6 +125,8 @@ class ExecutionNode:
         for cancel in cancels:
             cancel.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        for executor in self._executors.executors():
+            executor.close()
 
     # ---- commands -------------------------------------------------------------------------------
 
