@@ -14,6 +14,7 @@ from rich.table import Table
 
 from tests.support.platform import Platform
 
+from . import crypto as file_crypto
 from ._baseline import grpc_tls_round_trips
 from ._echo import latencies, throughput
 
@@ -30,6 +31,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--tasks", type=int, default=200, help="echo tasks for the latency run")
     parser.add_argument("--seconds", type=float, default=20.0, help="time cap per throughput run")
+    parser.add_argument("--crypto-mib", type=int, default=64,
+                        help="file size of the file crypto section (0 skips it)")
     args = parser.parse_args()
     console = Console()
 
@@ -68,6 +71,12 @@ def main() -> None:
     console.print(table)
     verdict = "met" if e["p50"] < TARGET_P50_MS else "missed"
     console.print(f"target echo p50 < {TARGET_P50_MS:.0f} ms: {verdict}")
+    if args.crypto_mib:
+        result["file_crypto"] = file_crypto.measure(args.crypto_mib)
+        console.print(f"file crypto over {args.crypto_mib} MiB")
+        console.print(file_crypto.table(result["file_crypto"]), highlight=False)
+        for line in file_crypto.verdicts(result["file_crypto"]):
+            console.print(line)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(result, indent=2))

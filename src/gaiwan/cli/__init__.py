@@ -17,12 +17,14 @@ _SUBCOMMANDS = {
     "service": "service_cmd",
     "status": "status_cmd",
     "enclave-info": "enclave_info_cmd",
+    "attest": "attest_cmd",
     "user": "user_cmd",
     "function": "function_cmd",
     "task": "task_cmd",
     "data": "data_cmd",
     "file": "file_cmd",
     "files": "files_cmd",
+    "policy": "policy_cmd",
 }
 
 

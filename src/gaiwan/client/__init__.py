@@ -7,6 +7,7 @@ on enclave_info before any request is sent; there is no switch that skips this.
 from ..errors import AttestationError, GaiwanError
 from ._auth import AuthenticationService
 from ._channel import AttestedChannel, TrustAnchors
+from ._data import DATA_SCHEMAS, DataFile, DataFlows, FileKey, TransferError
 from ._frontend import FrontendService
 from ._gaiwan import Gaiwan
 from ._messages import CryptoInfo, DataMap, FunctionArgument, FunctionInput, FunctionOutput, OwnerList
@@ -20,10 +21,14 @@ __all__ = [
     "AttestedChannel",
     "AuthenticationService",
     "CryptoInfo",
+    "DATA_SCHEMAS",
+    "DataFile",
+    "DataFlows",
     "DataMap",
     "FrontendService",
     "FunctionArgument",
     "FunctionInput",
+    "FileKey",
     "FunctionOutput",
     "Gaiwan",
     "GaiwanError",
@@ -32,5 +37,6 @@ __all__ = [
     "TaskFailed",
     "TaskStatus",
     "TeaclaveException",
+    "TransferError",
     "TrustAnchors",
 ]

@@ -117,6 +117,10 @@ class FrontendService(_Service):
     def get_output_file(self, data_id: str) -> dict[str, Any]:
         return to_dict(self._call(_Stub, "GetOutputFile", fe.GetOutputFileRequest(data_id=data_id)))
 
+    def output_cmac(self, data_id: str) -> bytes:
+        """The cmac the platform recorded when a task wrote the output; empty until then."""
+        return bytes(self._call(_Stub, "GetOutputFile", fe.GetOutputFileRequest(data_id=data_id)).cmac)
+
     # -- tasks -----------------------------------------------------------------------------
     def create_task(self, function_id: str, function_arguments: dict[str, Any], executor: str,
                     inputs_ownership: Iterable[Any] = (), outputs_ownership: Iterable[Any] = ()) -> str:

@@ -17,6 +17,7 @@ from ..errors import ConfigError
 from ..home import Home
 from ._auth import AuthenticationService
 from ._channel import TrustAnchors
+from ._data import DataFlows
 from ._frontend import FrontendService
 from ._messages import OwnerList
 from ._tasks import Task
@@ -42,6 +43,8 @@ class Gaiwan:
         self.frontend = frontend
         self.user_id = user_id
         frontend.metadata = {"id": user_id, "token": token}
+        self.data = DataFlows(frontend)
+        """The data owner's calls: `upload_input`, `register_output`, `fetch_output`."""
 
     @classmethod
     def connect(cls, user_id: str, password: str, *, home: str | os.PathLike[str] | None = None,
