@@ -188,6 +188,8 @@ class QueuedTask:
 
     task_id: str
     function: Function
+    # The data the task was assigned (ids), so the scheduler reads them with the task at once.
+    data_ids: tuple[str, ...] = ()
 
 
 # ---- codec ---------------------------------------------------------------------------------

@@ -84,6 +84,24 @@ def test_client_roundtrip_through_the_service(client: Callable[[str], StorageCli
     assert mgmt.get(b"task/2") is None
 
 
+def test_get_many_and_watch_value_over_the_wire(client: Callable[[str], StorageClient]) -> None:
+    """get_many answers several keys in order (None for absent ones); watch_value returns the
+    record as changed, and None once it is deleted."""
+    mgmt = client("management")
+    v1 = mgmt.put(b"task/m1", b"one")
+    mgmt.put(b"fn/m2", b"two")
+    got = mgmt.get_many([b"task/m1", b"task/absent", b"fn/m2"])
+    assert [g.value if g else None for g in got] == [b"one", None, b"two"]
+    assert got[0] is not None and got[0].version == v1
+    threading.Timer(0.2, lambda: mgmt.put(b"task/m1", b"uno")).start()
+    changed = mgmt.watch_value(b"task/m1", v1, 10)
+    assert changed is not None and changed.value == b"uno" and changed.version > v1
+    mgmt.delete(b"task/m1")
+    assert mgmt.watch_value(b"task/m1", changed.version, 10) is None
+    with pytest.raises(PermissionDenied):
+        mgmt.get_many([b"task/m1", b"auth/user/alice"])
+
+
 def test_task_queue_path_over_the_wire(client: Callable[[str], StorageClient]) -> None:
     """management stages and enqueues at once; the scheduler long-polls, renews, acks."""
     mgmt, sched = client("management"), client("scheduler")

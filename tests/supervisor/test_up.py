@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import os
+import select
 import signal
+from collections.abc import Callable
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -67,6 +67,29 @@ def test_sigterm_stops_services_in_reverse_order(fresh_platform: Callable[..., P
             os.kill(pid, 0)
     assert gaiwan("status", "--home", str(p.home.root), "--timeout", "1",
                   check=False).returncode == 1
+
+
+@pytest.mark.platform
+@pytest.mark.xdist_group(FRESH)
+def test_services_end_when_the_supervisor_is_killed(fresh_platform: Callable[..., Platform]) -> None:
+    """SIGKILL of the supervisor itself leaves no orphaned service behind (parent-death signal)."""
+    p = fresh_platform()
+    pidfds = [os.pidfd_open(p.pid(s)) for s in SERVICES]
+    assert p.proc is not None
+    p.proc.kill()
+    p.proc.wait(10)
+    poller = select.poll()
+    for fd in pidfds:
+        poller.register(fd, select.POLLIN)
+    ended: set[int] = set()
+    while len(ended) < len(pidfds):
+        ready = poller.poll(20_000)  # wakes when a process exits; no sleeping loop
+        assert ready, f"{len(pidfds) - len(ended)} services outlived their supervisor"
+        for fd, _ in ready:
+            ended.add(fd)
+            poller.unregister(fd)
+    for fd in pidfds:
+        os.close(fd)
 
 
 @pytest.mark.platform

@@ -7,15 +7,37 @@ service's own `main(runtime)`.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
+import os
+import signal
+import sys
 
 from ..config import Config
 from ..errors import GaiwanError
 from ..home import SERVICES, Home
 from ..logs import configure, get_logger
 
+_PR_SET_PDEATHSIG = 1
+
+
+SUPERVISOR_ENV = "GAIWAN_SUPERVISOR_PID"
+
+
+def _die_with_supervisor() -> None:
+    """A service started by `gaiwan up` ends when the supervisor does, even if the supervisor
+    itself was killed outright: no orphaned services holding ports and keys."""
+    supervisor = os.environ.get(SUPERVISOR_ENV)
+    if not supervisor or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != int(supervisor):  # it died before the line above took effect
+        raise SystemExit(0)
+
 
 def launch(service: str, home: Home, log_to_file: bool = True) -> int:
+    _die_with_supervisor()
     if service not in SERVICES:
         raise SystemExit(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
     config = Config.load(home)

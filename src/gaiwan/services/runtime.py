@@ -56,6 +56,7 @@ class ServiceRuntime:
         self._renew = renew
         self._credentials: list[tuple[ServerCredentials, Callable[[ServiceIdentity], bytes]]] = []
         self.stop_event = threading.Event()
+        self._signalled = False
         self._servers: list[grpc.Server] = []
         self._health: list[health.HealthServicer] = []
         self._threads: list[threading.Thread] = []
@@ -156,10 +157,19 @@ class ServiceRuntime:
     def on_stop(self, callback: Callable[[], None]) -> None:
         self._on_stop.append(callback)
 
+    def _on_signal(self, *_: object) -> None:
+        """Sets the stop event once. A handler runs on the main thread between bytecodes, even
+        inside Event.set (which holds the event's lock): a second signal arriving there must not
+        call set() again, or the main thread deadlocks on its own lock."""
+        if self._signalled:
+            return
+        self._signalled = True
+        self.stop_event.set()
+
     def run_until_stopped(self) -> int:
         """Marks the service healthy, blocks until SIGTERM/SIGINT (or a dead loop), then drains."""
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stop_event.set())
+            signal.signal(sig, self._on_signal)
         self.start_renewal()
         for servicer in self._health:
             set_serving(servicer, True)

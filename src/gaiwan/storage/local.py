@@ -8,7 +8,7 @@ part of the state just as the storage service would.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -54,6 +54,9 @@ class LocalStorage:
     def get(self, key: bytes) -> Versioned | None:
         self._keys(key)
         return self._store.get(key)
+
+    def get_many(self, keys: Sequence[bytes]) -> list[Versioned | None]:
+        return [self.get(key) for key in keys]
 
     def scan(self, prefix: bytes, limit: int = 0, reverse: bool = False,
              start_after: bytes = b"") -> list[Versioned]:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..home import Home
+from ..services.launcher import SUPERVISOR_ENV
 
 EX_CONFIG = 78
 """Exit status of a service that cannot start (launcher): not restarted."""
@@ -41,6 +42,7 @@ class Child:
                 [sys.executable, "-m", "gaiwan", "service", service, "--home", str(home.root)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True, close_fds=True,
+                env={**os.environ, SUPERVISOR_ENV: str(os.getpid())},
             )
         self.exited = threading.Event()
         self.returncode: int | None = None

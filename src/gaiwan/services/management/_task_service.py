@@ -156,7 +156,8 @@ class TaskService:
                 conditions={key: stored.version, fn.key: fn.version,
                             **{d.key: d.version for d in data if d is not None}},
                 writes={key: dumps(staged), fn.key: dumps(used)},
-                enqueue=[(TASK_QUEUE, dumps(QueuedTask(task_id, used)))],
+                enqueue=[(TASK_QUEUE, dumps(QueuedTask(
+                    task_id, used, tuple(d.record.data_id for d in data if d is not None))))],
             )
             if committed is not None:
                 self._records.remember(Stored(key, staged, committed[0]))

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from ... import records
@@ -35,6 +36,7 @@ from ._nodes import Assignment, Need, NodeRegistry, NodeSession
 from ._tasks import TaskBook
 
 MAX_WAITING = 64
+FRESH_S = 0.5  # how old the records a run decision is made on may be
 POLL_S = 2.0
 ERROR_BACKOFF_S = 1.0
 
@@ -45,6 +47,14 @@ class Held:
     task_id: str
     need: Need
     function: Function
+    # Read together when the item was taken from the queue (one round trip): the task (what the
+    # run decision reads of it no longer changes once Staged; its status may, and the
+    # compare-and-set that marks it Running checks that), the function as stored then (None if
+    # deleted since InvokeTask) and the task's data records.
+    task: Task
+    stored_function: Function | None
+    files: dict[str, DataFile]
+    read_at: float = field(default_factory=time.monotonic)
 
 
 _DEQUEUE = object()
@@ -123,7 +133,8 @@ class Dispatcher:
             self._tasks.ack(lease)
             return
         task_id, function = queued.task_id, queued.function
-        current = self._tasks.read(task_id)
+        current, stored_function, files = self._tasks.read_run(task_id, function.function_id,
+                                                               queued.data_ids)
         if current is None:
             self._tasks.apply(task_id, lambda t: None, ack=lease)
             return
@@ -141,7 +152,8 @@ class Dispatcher:
             self._tasks.apply(task_id, lambda t: None, ack=lease)
             self._log.info("skipped queued task", task_id=task_id, status=task.status.name)
             return
-        held = Held(lease, task_id, Need(function.executor_type, function.name), function)
+        held = Held(lease, task_id, Need(function.executor_type, function.name), function, task,
+                    stored_function, files)
         with self._registry.cond:
             runnable = self._registry.could_run(held.need)
             if runnable:
@@ -180,7 +192,7 @@ class Dispatcher:
             self._unreserve(node, held.task_id)
             self._tasks.apply(held.task_id, lambda t: None, ack=held.lease)
             return
-        command = spb.SchedulerCommand(new_task=self._assignment(stored, held.function))
+        command = spb.SchedulerCommand(new_task=self._assignment(stored, held.function, held.files))
         with self._registry.cond:
             placed = node.assignments.get(held.task_id)
             alive = self._registry.get(node.node_id) is node and placed is not None
@@ -195,16 +207,16 @@ class Dispatcher:
             self._tasks.lose(held.task_id, held.lease)
 
     def _denial(self, held: Held) -> Decision | None:
-        """The run decision over fresh records (the function as stored now, if it still is)."""
-        current = self._tasks.read(held.task_id)
-        if current is None:
-            return None  # gone: _tasks.start finds nothing to do
-        task = current[0]
-        function = self._tasks.read_record(Function, records.function_key(task.function_id))
-        ids = sorted(set(task.assigned_inputs.values()) | set(task.assigned_outputs.values()))
-        files = [f for f in (self._tasks.read_record(DataFile, records.data_key(i)) for i in ids)
-                 if f is not None]
-        queries, entities = run_request(task, function or held.function, files)
+        """The run decision over the records as read when the item was dequeued, or read again
+        if it waited for a slot since (a disabled function, a new tag or a changed policy since
+        InvokeTask counts)."""
+        assigned = set(held.task.assigned_inputs.values()) | set(held.task.assigned_outputs.values())
+        if time.monotonic() - held.read_at > FRESH_S or not assigned <= set(held.files):
+            _, held.stored_function, held.files = self._tasks.read_run(
+                held.task_id, held.function.function_id, sorted(assigned))
+            held.read_at = time.monotonic()
+        queries, entities = run_request(held.task, held.stored_function or held.function,
+                                        held.files.values())
         return first_denial(self._authorize_all(queries, entities.as_list()))
 
     def _unreserve(self, node: NodeSession, task_id: str) -> None:
@@ -212,14 +224,11 @@ class Dispatcher:
             node.assignments.pop(task_id, None)
             self._registry.cond.notify_all()
 
-    def _assignment(self, task: Task, function: Function) -> spb.TaskAssignment:
+    def _assignment(self, task: Task, function: Function,
+                    files: dict[str, DataFile]) -> spb.TaskAssignment:
         def specs(assigned: dict[str, str]) -> list[spb.FileSpec]:
-            out = []
-            for name, data_id in sorted(assigned.items()):
-                data = self._tasks.read_record(DataFile, records.data_key(data_id))
-                if data is not None:
-                    out.append(wire.file_spec(name, data))
-            return out
+            return [wire.file_spec(name, files[data_id])
+                    for name, data_id in sorted(assigned.items()) if data_id in files]
         return wire.assignment(task, function, specs(task.assigned_inputs),
                                specs(task.assigned_outputs), self._lease_ms)
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ... import records
 from ...errors import GaiwanError, Internal
 from ...logs import Logger
-from ...records import DataFile, Task, TaskResult, TaskStatus
+from ...records import DataFile, Function, Task, TaskResult, TaskStatus
 from ...storage.client import Lease
 from . import _outputs
 
@@ -95,6 +95,19 @@ class TaskBook:
         current = None if found is None else (records.loads(Task, found.value), int(found.version))
         self._remember(task_id, current)
         return current
+
+    def read_run(self, task_id: str, function_id: str, data_ids: Iterable[str]
+                 ) -> tuple[tuple[Task, int] | None, Function | None, dict[str, DataFile]]:
+        """The task, its function and its data records, read in one round trip."""
+        ids = list(data_ids)
+        keys = [records.task_key(task_id), records.function_key(function_id),
+                *(records.data_key(i) for i in ids)]
+        found = self._storage.get_many(keys)
+        task = None if found[0] is None else (records.loads(Task, found[0].value), int(found[0].version))
+        self._remember(task_id, task)
+        function = None if found[1] is None else records.loads(Function, found[1].value)
+        files = {i: records.loads(DataFile, f.value) for i, f in zip(ids, found[2:]) if f is not None}
+        return task, function, files
 
     def _remember(self, task_id: str, current: tuple[Task, int] | None) -> None:
         if current is None or current[0].status.terminal:
