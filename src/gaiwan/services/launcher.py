@@ -22,6 +22,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 SUPERVISOR_ENV = "GAIWAN_SUPERVISOR_PID"
+SWITCH_INTERVAL_S = 0.0005
 
 
 def _die_with_supervisor() -> None:
@@ -38,6 +39,10 @@ def _die_with_supervisor() -> None:
 
 def launch(service: str, home: Home, log_to_file: bool = True) -> int:
     _die_with_supervisor()
+    # Every call crosses threads (gRPC's poller hands requests to worker threads and results
+    # back); with CPython's default 5 ms switch interval a woken thread can wait that long for
+    # the GIL while another thread runs on. Services are latency-bound, not throughput-bound.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     if service not in SERVICES:
         raise SystemExit(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
     config = Config.load(home)
