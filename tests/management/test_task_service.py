@@ -11,10 +11,12 @@ import pytest
 
 from gaiwan.errors import (FailedPrecondition, InvalidArgument, NotFound, PermissionDenied,
                           ResourceExhausted)
+from gaiwan.logs import get_logger
 from gaiwan.records import (TASK_QUEUE, FunctionArgument, FunctionIO, OwnerList, QueuedTask, Task,
                             TaskResult,
                             TaskStatus, dumps, loads, task_key)
 from gaiwan.roles import Role
+from gaiwan.services.access_control import PolicyEngine
 from gaiwan.services.management import Caller, Management
 from gaiwan.storage.local import LocalStorage
 
@@ -273,6 +275,49 @@ def test_quota_reached_is_resource_exhausted(core: Management) -> None:
         core.tasks.invoke(ALICE, second)
     assert core.tasks.get(ALICE, second).status is S.APPROVED
     assert core.functions.usage(FRED, function_id).current_usage == 1
+
+
+class _SlowAuthorizer:
+    """The real policy engine, answering as slowly as a loaded access control service would."""
+
+    def __init__(self, engine: PolicyEngine) -> None:
+        self._engine = engine
+        self.calls = 0
+
+    def authorize_all(self, queries, entities):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        time.sleep(0.02)
+        return self._engine.authorize_all(queries, entities)
+
+
+def test_concurrent_invocations_of_one_function_all_succeed(
+        management_storage: LocalStorage, engine: PolicyEngine, hook: CancelHook) -> None:
+    """Tasks of one function invoked at once all stage: they race only on its usage count, and a
+    retry after losing that race is not decided again."""
+    authorizer = _SlowAuthorizer(engine)
+    core = Management(management_storage, authorizer, hook, get_logger("management"))
+    function_id = core.functions.register(FRED, spec()).function_id
+    task_ids = [core.tasks.create(ALICE, function_id, '{"message": "hi"}', "builtin", [], []).task_id
+                for _ in range(8)]
+    barrier = threading.Barrier(len(task_ids))
+    outcomes: list[object] = []
+
+    def invoke(task_id: str) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(core.tasks.invoke(ALICE, task_id).status)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=invoke, args=(t,)) for t in task_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcomes == [S.STAGED] * len(task_ids)
+    assert core.functions.usage(FRED, function_id).current_usage == len(task_ids)
+    invoke_decisions = authorizer.calls - 1  # the usage query above asked once
+    assert invoke_decisions <= 2 * len(task_ids)  # once each, or twice on a stale memory
 
 
 def test_invoke_after_function_deleted(core: Management) -> None:

@@ -124,6 +124,7 @@ class TaskService:
         each data item); refusals are reported as: not the creator, then the task's and the
         function's state, then what the policies deny the run."""
         key = task_key(task_id)
+        allowed_on: tuple[object, ...] | None = None  # the records the last "allowed" was about
         for attempt in range(MAX_ATTEMPTS):
             fresh = attempt > 0
             try:
@@ -142,8 +143,16 @@ class TaskService:
                     if None in data:
                         raise FailedPrecondition("a data item of the task no longer exists")
 
-                self._rules.require_invoke(caller, stored.record, fn.record if fn else None,
-                                           [d.record for d in data if d is not None], preconditions)
+                # Concurrent invocations of one function race on its usage count; a retry whose
+                # records differ only in that count needs no new decision, just the state checks.
+                basis = (stored.version, _without_usage(fn), tuple(d and d.version for d in data))
+                if basis == allowed_on:
+                    preconditions()
+                else:
+                    self._rules.require_invoke(caller, stored.record, fn.record if fn else None,
+                                               [d.record for d in data if d is not None],
+                                               preconditions)
+                    allowed_on = basis
                 assert fn is not None  # preconditions refused a missing function
                 staged = tasks.stage(stored.record, self._clock())
             except GaiwanError:
@@ -204,3 +213,7 @@ class TaskService:
                 break
             stored = self._records.watch(Task, stored, _LABEL, remaining)
         return stored.record
+
+
+def _without_usage(fn: Stored[Function] | None) -> Function | None:
+    return None if fn is None else dataclasses.replace(fn.record, current_usage=0)
