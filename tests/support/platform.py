@@ -150,7 +150,7 @@ class Platform:
             return len(self.lines)
 
     def tail(self, lines: int = 15) -> str:
-        parts = [f"--- supervisor output ---\n" + "\n".join(self.lines[-40:])]
+        parts = ["--- supervisor output ---\n" + "\n".join(self.lines[-40:])]
         if self.home.logs.is_dir():
             for path in sorted(self.home.logs.iterdir()):
                 text = path.read_text(errors="replace").splitlines()[-lines:]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
 import grpc
@@ -10,23 +9,7 @@ import grpc
 from gaiwan.rpc.pb import teaclave_frontend_service_pb2 as fe
 
 from ..errors import FailedPrecondition, GaiwanError
-
-
-class TaskStatus(enum.IntEnum):
-    """Teaclave's TaskStatus values (spec §2), so they compare equal to the wire numbers."""
-
-    CREATED = 0
-    DATA_ASSIGNED = 1
-    APPROVED = 2
-    STAGED = 3
-    RUNNING = 4
-    FINISHED = 10
-    CANCELED = 20
-    FAILED = 99
-
-    @property
-    def terminal(self) -> bool:
-        return self in (TaskStatus.FINISHED, TaskStatus.CANCELED, TaskStatus.FAILED)
+from ..records import TaskStatus  # the wire values of Teaclave's TaskStatus
 
 
 class TaskFailed(GaiwanError):

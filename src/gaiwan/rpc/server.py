@@ -108,12 +108,8 @@ def internal_server(
     """A mutually authenticated server: only mesh certificates, only roles listed in `inbound`.
 
     Pass `credentials` (from `mesh_credentials`) to replace the certificate later."""
-    server = _new_server(log, frozenset(inbound), workers, max_message_bytes)
-    for reg in register:
-        reg(server)
-    health_servicer = _health(server)
-    _bind(server, address, (credentials or mesh_credentials(identity)).grpc_credentials())
-    return server, health_servicer
+    return _secure_server(address, frozenset(inbound), credentials or mesh_credentials(identity),
+                          register, log, workers, max_message_bytes)
 
 
 def public_server(
@@ -128,11 +124,18 @@ def public_server(
     """A server-authenticated endpoint presenting the RA-TLS certificate (spec §3).
 
     Pass `credentials` (from `ra_tls_credentials`) to replace the certificate later."""
-    server = _new_server(log, None, workers, max_message_bytes)
+    return _secure_server(address, None, credentials or ra_tls_credentials(identity),
+                          register, log, workers, max_message_bytes)
+
+
+def _secure_server(address: str, allowed: frozenset[str] | None, credentials: ServerCredentials,
+                   register: Iterable[Register], log: Logger, workers: int,
+                   max_message_bytes: int) -> tuple[grpc.Server, health.HealthServicer]:
+    server = _new_server(log, allowed, workers, max_message_bytes)
     for reg in register:
         reg(server)
     health_servicer = _health(server)
-    _bind(server, address, (credentials or ra_tls_credentials(identity)).grpc_credentials())
+    _bind(server, address, credentials.grpc_credentials())
     return server, health_servicer
 
 

@@ -67,35 +67,19 @@ class ServiceRuntime:
     def serve_internal(self, *register: Register) -> None:
         credentials = mesh_credentials(self.identity)
         self._credentials.append((credentials, lambda i: i.mesh_cert_pem))
-        server, servicer = internal_server(
-            self.identity,
-            self.config.listen_address(self.service),
-            self.config.inbound(self.service),
-            register,
-            self.log,
-            workers=self.config.rpc_workers,
-            max_message_bytes=self.config.max_message_bytes,
-            credentials=credentials,
-        )
-        server.start()
-        self._servers.append(server)
-        self._health.append(servicer)
+        self.serve(*internal_server(
+            self.identity, self.config.listen_address(self.service),
+            self.config.inbound(self.service), register, self.log,
+            workers=self.config.rpc_workers, max_message_bytes=self.config.max_message_bytes,
+            credentials=credentials))
 
     def serve_public(self, endpoint: str, *register: Register) -> None:
         credentials = ra_tls_credentials(self.identity)
         self._credentials.append((credentials, lambda i: i.ra_tls_cert_pem))
-        server, servicer = public_server(
-            self.identity,
-            self.config.listen_address(endpoint),
-            register,
-            self.log,
-            workers=self.config.rpc_workers,
-            max_message_bytes=self.config.max_message_bytes,
-            credentials=credentials,
-        )
-        server.start()
-        self._servers.append(server)
-        self._health.append(servicer)
+        self.serve(*public_server(
+            self.identity, self.config.listen_address(endpoint), register, self.log,
+            workers=self.config.rpc_workers, max_message_bytes=self.config.max_message_bytes,
+            credentials=credentials))
 
     def serve(self, server: grpc.Server, health_servicer: health.HealthServicer | None = None) -> None:
         """Starts a server the service built itself (its own TLS policy) and owns it from now on."""
