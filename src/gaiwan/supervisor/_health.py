@@ -57,16 +57,21 @@ def internal_channel(config: Config, operator: ServiceIdentity, service: str) ->
 
 def check_internal(config: Config, operator: ServiceIdentity, service: str,
                    timeout: float = 3.0) -> Probe:
-    target = config.target(service)
-    channel = internal_channel(config, operator, service)
+    return _probe(internal_channel(config, operator, service), service, config.target(service),
+                  False, timeout)
+
+
+def _probe(channel: grpc.Channel, endpoint: str, target: str, public: bool,
+           timeout: float) -> Probe:
+    """One health check over `channel`, which it closes."""
     try:
         reply = health_pb2_grpc.HealthStub(channel).Check(
             health_pb2.HealthCheckRequest(), timeout=timeout)
         serving = reply.status == SERVING
         detail = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status).lower()
-        return Probe(service, target, False, serving, detail)
+        return Probe(endpoint, target, public, serving, detail)
     except grpc.RpcError as exc:
-        return Probe(service, target, False, False, _describe(exc))
+        return Probe(endpoint, target, public, False, _describe(exc))
     finally:
         channel.close()
 
@@ -101,16 +106,7 @@ def check_public(config: Config, endpoint: str, timeout: float = 3.0) -> Probe:
         channel = public_channel(config, endpoint, timeout)
     except (OSError, ValueError) as exc:
         return Probe(endpoint, target, True, False, f"no TLS handshake ({type(exc).__name__})")
-    try:
-        reply = health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(), timeout=timeout)
-        serving = reply.status == SERVING
-        detail = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status).lower()
-        return Probe(endpoint, target, True, serving, detail)
-    except grpc.RpcError as exc:
-        return Probe(endpoint, target, True, False, _describe(exc))
-    finally:
-        channel.close()
+    return _probe(channel, endpoint, target, True, timeout)
 
 
 def check_all(config: Config, operator: ServiceIdentity, timeout: float = 3.0) -> list[Probe]:
