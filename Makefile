@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench clean
+.PHONY: run test install bench clean toolchain
 
 $(STAMP): pyproject.toml setup.py $(wildcard proto/*.proto)
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,13 @@ run: $(STAMP)
 	@$(BIN)/gaiwan enclave-info refresh
 	$(BIN)/gaiwan up
 
-test: $(STAMP)
+# The WebAssembly executor's tests build their C sources with clang and wasm-ld (Debian's
+# clang and lld); install them when missing.
+toolchain:
+	@command -v clang >/dev/null && command -v wasm-ld >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq clang lld)
+
+test: $(STAMP) toolchain
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: $(STAMP)
