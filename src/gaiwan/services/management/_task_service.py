@@ -205,7 +205,10 @@ class TaskService:
         timeout = WAIT_CAP_S if timeout_ms <= 0 else min(timeout_ms / 1000, WAIT_CAP_S)
         deadline = time.monotonic() + timeout
         key = task_key(task_id)
-        stored = self._records.load(Task, key, _LABEL)
+        # A remembered record is good enough to start from: who may see a task never changes
+        # after it is created, and a watch on an outdated version returns the current record
+        # at once.
+        stored = self._records.for_write(Task, key, _LABEL, fresh=False)
         self._rules.require_task(caller, stored.record, "user_access_task", "wait for task")
         while not stored.record.status.terminal:
             remaining = deadline - time.monotonic()
