@@ -17,6 +17,8 @@ from cryptography.exceptions import InvalidSignature
 
 from ..errors import AttestationError
 
+_PEM_END = b"-----END CERTIFICATE-----"
+
 
 def load_certificate(data: bytes) -> x509.Certificate:
     """A certificate given as PEM or DER (Teaclave ships its roots in both)."""
@@ -80,3 +82,14 @@ def _issued_by(child: x509.Certificate, issuer: x509.Certificate) -> bool:
     except AttestationError:
         return False
     return True
+
+
+def split_pem_chain(pem: bytes, what: str) -> list[x509.Certificate]:
+    """The certificates of a concatenated PEM chain, in order; NUL padding is ignored."""
+    blocks = [b + _PEM_END for b in pem.rstrip(b"\x00").split(_PEM_END) if b.strip()]
+    if not blocks:
+        raise AttestationError(f"{what} holds no certificate")
+    try:
+        return [load_certificate(block.strip()) for block in blocks]
+    except AttestationError:
+        raise AttestationError(f"{what} holds a malformed certificate") from None

@@ -1,0 +1,232 @@
+"""ECDSA quotes as Intel DCAP produces them: SGX quote v3/v4 and TDX quote v4 (sans-IO parser).
+
+Layouts from Intel's public documents: "Intel SGX ECDSA Quote Library API" (quote format v3,
+appendix A), "Intel TDX DCAP Quoting Library API" (quote format v4, TD report body 1.0) and the
+SGX Developer Reference for the 384-byte report body. Integers are little-endian.
+
+    header (48)      version u16, attestation key type u16 (2 = ECDSA P-256), TEE type u32 (v4:
+                     0 = SGX, 0x81 = TDX; reserved in v3), QE SVN u16 (reserved in v4),
+                     PCE SVN u16, QE vendor id [16], user data [20]
+    body             SGX report body (384) or TD report body (584, TDX only)
+    signature data   length u32, then:
+      v3: quote signature [64] (r||s over header||body), attestation public key [64] (X||Y),
+          QE report [384], QE report signature [64], QE auth data (u16 length + data),
+          certification data (type u16, size u32, data; type 5 = PCK chain in PEM)
+      v4: quote signature [64], attestation public key [64], certification data of type 6
+          ("QE report certification data") holding the v3 tail from QE report onwards.
+
+Both versions are parsed into one record, so the verifier has a single path. The parser is
+strict: a length field that runs past its container, or bytes left over, refuse the quote, since
+a lenient parser would let two different byte strings mean the same quote.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from ..errors import AttestationError
+from .quote import HEADER_SIZE, REPORT_BODY_SIZE, QuoteBody, parse_quote_body
+
+TD_REPORT_BODY_SIZE = 584
+ATT_KEY_ECDSA_P256 = 2
+TEE_SGX = 0x00
+TEE_TDX = 0x81
+CERT_PCK_CHAIN = 5
+CERT_QE_REPORT = 6
+SIGNATURE_SIZE = 64
+ATT_KEY_SIZE = 64
+
+_HEADER = struct.Struct("<HHIHH16s20s")
+
+# SGX report body offsets used for the QE report.
+_QE_MR_ENCLAVE = slice(64, 96)
+_QE_MR_SIGNER = slice(128, 160)
+_QE_ISV_PROD_ID = slice(256, 258)
+_QE_ISV_SVN = slice(258, 260)
+_QE_REPORT_DATA = slice(320, 384)
+
+
+class _Reader:
+    """Consumes a buffer front to back; every short read names the field it was reading."""
+
+    def __init__(self, data: bytes, what: str) -> None:
+        self._data = data
+        self._pos = 0
+        self._what = what
+
+    def take(self, size: int, field: str) -> bytes:
+        if self._pos + size > len(self._data):
+            raise AttestationError(
+                f"{self._what} is truncated: {field} needs {size} bytes at offset {self._pos}, "
+                f"{len(self._data) - self._pos} left")
+        chunk = self._data[self._pos:self._pos + size]
+        self._pos += size
+        return chunk
+
+    def u16(self, field: str) -> int:
+        return int.from_bytes(self.take(2, field), "little")
+
+    def u32(self, field: str) -> int:
+        return int.from_bytes(self.take(4, field), "little")
+
+    def end(self) -> None:
+        if self._pos != len(self._data):
+            raise AttestationError(
+                f"{self._what} has {len(self._data) - self._pos} unexpected trailing bytes")
+
+
+@dataclass(frozen=True)
+class QeReportCertification:
+    """The Quoting Enclave's report, its PCK signature, auth data and certification data."""
+
+    qe_report: bytes
+    qe_report_signature: bytes
+    qe_auth_data: bytes
+    certification_type: int
+    certification_data: bytes
+
+    @property
+    def qe_report_data(self) -> bytes:
+        return self.qe_report[_QE_REPORT_DATA]
+
+    @property
+    def qe_mr_enclave(self) -> bytes:
+        return self.qe_report[_QE_MR_ENCLAVE]
+
+    @property
+    def qe_mr_signer(self) -> bytes:
+        return self.qe_report[_QE_MR_SIGNER]
+
+    @property
+    def qe_isv_prod_id(self) -> int:
+        return int.from_bytes(self.qe_report[_QE_ISV_PROD_ID], "little")
+
+    @property
+    def qe_isv_svn(self) -> int:
+        return int.from_bytes(self.qe_report[_QE_ISV_SVN], "little")
+
+
+@dataclass(frozen=True)
+class TdReport:
+    """The TD report body 1.0 of a TDX quote v4 (offsets from the TDX DCAP Quoting Library API)."""
+
+    tee_tcb_svn: bytes
+    mr_seam: bytes
+    mr_signer_seam: bytes
+    seam_attributes: bytes
+    td_attributes: bytes
+    xfam: bytes
+    mr_td: bytes
+    mr_config_id: bytes
+    mr_owner: bytes
+    mr_owner_config: bytes
+    rtmrs: tuple[bytes, bytes, bytes, bytes]
+    report_data: bytes
+
+
+_TD_FIELDS = struct.Struct("<16s48s48s8s8s8s48s48s48s48s48s48s48s48s64s")
+assert _TD_FIELDS.size == TD_REPORT_BODY_SIZE
+
+
+def parse_td_report(body: bytes) -> TdReport:
+    if len(body) != TD_REPORT_BODY_SIZE:
+        raise AttestationError(
+            f"TD report body is {len(body)} bytes, expected {TD_REPORT_BODY_SIZE}")
+    (tee_tcb_svn, mr_seam, mr_signer_seam, seam_attributes, td_attributes, xfam, mr_td,
+     mr_config_id, mr_owner, mr_owner_config, r0, r1, r2, r3, report_data) = _TD_FIELDS.unpack(body)
+    return TdReport(tee_tcb_svn, mr_seam, mr_signer_seam, seam_attributes, td_attributes, xfam,
+                    mr_td, mr_config_id, mr_owner, mr_owner_config, (r0, r1, r2, r3), report_data)
+
+
+@dataclass(frozen=True)
+class DcapQuote:
+    """A parsed ECDSA quote; `header` and `body` stay bytes because they are what is signed."""
+
+    version: int
+    att_key_type: int
+    tee_type: int
+    qe_svn: int
+    pce_svn: int
+    qe_vendor_id: bytes
+    user_data: bytes
+    header: bytes
+    body: bytes
+    signature: bytes
+    attestation_key: bytes
+    qe: QeReportCertification
+
+    @property
+    def signed_data(self) -> bytes:
+        return self.header + self.body
+
+    @property
+    def is_tdx(self) -> bool:
+        return self.tee_type == TEE_TDX
+
+    def sgx_body(self) -> QuoteBody:
+        """MRENCLAVE, MRSIGNER, REPORTDATA... of an SGX quote, as the rest of Gaiwan reads them."""
+        if self.is_tdx:
+            raise AttestationError("a TDX quote has no SGX enclave report body")
+        return parse_quote_body(self.signed_data)
+
+    def td_report(self) -> TdReport:
+        if not self.is_tdx:
+            raise AttestationError("an SGX quote has no TD report body")
+        return parse_td_report(self.body)
+
+    @property
+    def report_data(self) -> bytes:
+        return self.td_report().report_data if self.is_tdx else self.sgx_body().report_data
+
+
+def _qe_report_certification(reader: _Reader) -> QeReportCertification:
+    qe_report = reader.take(REPORT_BODY_SIZE, "QE report")
+    qe_signature = reader.take(SIGNATURE_SIZE, "QE report signature")
+    auth_size = reader.u16("QE auth data size")
+    auth = reader.take(auth_size, "QE auth data")
+    cert_type = reader.u16("certification data type")
+    cert_size = reader.u32("certification data size")
+    cert_data = reader.take(cert_size, "certification data")
+    return QeReportCertification(qe_report, qe_signature, auth, cert_type, cert_data)
+
+
+def parse_dcap_quote(data: bytes) -> DcapQuote:
+    """Reads an SGX quote v3/v4 or a TDX quote v4; refuses anything else with the reason."""
+    reader = _Reader(bytes(data), "quote")
+    header = reader.take(HEADER_SIZE, "header")
+    version, key_type, tee_type, qe_svn, pce_svn, vendor, user_data = _HEADER.unpack(header)
+    if version == 3:
+        tee_type = TEE_SGX  # the field is reserved in v3
+    elif version != 4:
+        raise AttestationError(f"quote version {version} is not 3 or 4")
+    if key_type != ATT_KEY_ECDSA_P256:
+        raise AttestationError(f"attestation key type {key_type} is not ECDSA P-256 (2)")
+    if tee_type == TEE_SGX:
+        body = reader.take(REPORT_BODY_SIZE, "SGX report body")
+    elif tee_type == TEE_TDX:
+        body = reader.take(TD_REPORT_BODY_SIZE, "TD report body")
+    else:
+        raise AttestationError(f"TEE type {tee_type:#x} is neither SGX (0) nor TDX (0x81)")
+    sig_size = reader.u32("signature data size")
+    sig_reader = _Reader(reader.take(sig_size, "signature data"), "quote signature data")
+    reader.end()
+
+    signature = sig_reader.take(SIGNATURE_SIZE, "quote signature")
+    att_key = sig_reader.take(ATT_KEY_SIZE, "attestation key")
+    if version == 3:
+        qe = _qe_report_certification(sig_reader)
+    else:
+        outer_type = sig_reader.u16("certification data type")
+        outer = sig_reader.take(sig_reader.u32("certification data size"), "certification data")
+        if outer_type != CERT_QE_REPORT:
+            raise AttestationError(
+                f"quote v4 certification data type {outer_type} is not QE report "
+                f"certification data ({CERT_QE_REPORT})")
+        inner = _Reader(outer, "QE report certification data")
+        qe = _qe_report_certification(inner)
+        inner.end()
+    sig_reader.end()
+    return DcapQuote(version=version, att_key_type=key_type, tee_type=tee_type, qe_svn=qe_svn,
+                     pce_svn=pce_svn, qe_vendor_id=vendor, user_data=user_data, header=header,
+                     body=body, signature=signature, attestation_key=att_key, qe=qe)
