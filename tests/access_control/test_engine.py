@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,48 @@ def test_context_not_in_schema_is_invalid_argument(engine: PolicyEngine) -> None
     with pytest.raises(InvalidArgument):
         engine.authorize(user_uid("u"), "get_task", FRONTEND_API,
                          [user_entity("u", Role.parse("DataOwner-x"))], {"ip": "1.2.3.4"})
+
+
+SCOPES = '''
+@id("op-any") forbid (principal == Gaiwan::User::"mallory", action, resource);
+@id("op-group") forbid (principal == Gaiwan::User::"eve", action in Gaiwan::Action::"api", resource);
+@id("op-list") forbid (principal, action in [Gaiwan::Action::"get_task", Gaiwan::Action::"user_tag_data"],
+                       resource) when { principal == Gaiwan::User::"eve" };
+@id("op-eq") forbid (principal == Gaiwan::User::"eve", action == Gaiwan::Action::"cancel_task", resource);
+'''
+
+
+@pytest.mark.parametrize("user,api,expected", [
+    ("mallory", "get_task", ("op-any",)),
+    ("eve", "get_task", ("op-group", "op-list")),
+    ("eve", "cancel_task", ("op-eq", "op-group")),
+    ("eve", "create_task", ("op-group",)),
+])
+def test_every_action_scope_form_reaches_its_actions(user: str, api: str, expected: tuple[str, ...]) -> None:
+    """Unconstrained, group, list and == scopes decide exactly the actions they name."""
+    files = {str(p): p.read_text() for p in sorted(POLICIES.glob("*.cedar"))}
+    engine = PolicyEngine(SCHEMA, {**files, "ops.cedar": SCOPES})
+    decision = _check_user(engine, user, "DataOwner-bank_a", api)
+    assert (decision.allowed, decision.policy_ids) == (False, expected)
+
+
+def _check_user(engine: PolicyEngine, user: str, role: str, api: str):  # type: ignore[no-untyped-def]
+    return engine.authorize(user_uid(user), api, FRONTEND_API, [user_entity(user, Role.parse(role))])
+
+
+def test_per_action_sets_decide_as_the_whole_set(engine: PolicyEngine) -> None:
+    """A mixed batch gets the decisions, policy ids and errors the whole policy set gives."""
+    import cedarpy
+
+    from bench.authz import _requests
+    from gaiwan.services.access_control import Query
+
+    for queries, entities in _requests().values():
+        api = [Query(user_uid("alice"), a, FRONTEND_API) for a in ("get_task", "query_audit_logs")]
+        batch = [*queries, *api]
+        ours = engine.authorize_all(batch, entities)
+        parsed = cedarpy.Entities.from_json_str(json.dumps(entities), engine._schema)
+        whole = cedarpy.is_authorized_batch([q.as_request() for q in batch], engine._policies, parsed,
+                                            schema=engine._schema)
+        assert [(d.allowed, d.policy_ids) for d in ours] == [
+            (r.allowed, tuple(sorted(r.diagnostics.reasons))) for r in whole]

@@ -1,6 +1,7 @@
 """On a real platform: data tags set through GaiwanTasks/SetDataTags, an operator policy loaded by
 `gaiwan policy reload` deciding InvokeTask, an invalid reload refused with the set kept, and the
-denial audited under one decision id with the deciding policy."""
+denial audited under one decision id with the deciding policy, in the service's log and in the frontend's
+audit entry but not in the caller's message."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ import pytest
 from gaiwan.client import FunctionArgument, FunctionInput
 from gaiwan.client._messages import DataMap, OwnerList
 from gaiwan.errors import PermissionDenied
-from gaiwan.rpc.pb import gaiwan_api_pb2 as api_pb
-from gaiwan.rpc.pb import gaiwan_api_pb2_grpc as api_grpc
 from tests.support.platform import Platform, gaiwan, login
 from tests.support.users import as_admin, frontend_with, register
 
@@ -39,8 +38,7 @@ def test_operator_policy_reload_decides_invoke(fresh_platform: Callable[..., Pla
         arguments=[FunctionArgument("message")], inputs=[FunctionInput("in", "")])
     data_id = alice.register_input_file("https://127.0.0.1:1/in", "aes-gcm-128", bytes(16), bytes(12),
                                         bytes(16))
-    alice._call(api_grpc.GaiwanTasksStub, "SetDataTags",
-                api_pb.SetDataTagsRequest(data_id=data_id, tags=["eu-only"]))
+    alice.set_data_tags(data_id, ["eu-only"])
 
     def task() -> str:
         task_id = alice.create_task(function_id, {"message": "x"}, "builtin",
@@ -57,6 +55,13 @@ def test_operator_policy_reload_decides_invoke(fresh_platform: Callable[..., Pla
         alice.invoke_task(refused)
     decision = re.search(r"decision (d-[0-9a-f]+)", info.value.message)
     assert decision and "eu-only" not in info.value.message
+    [entry] = admin.query_audit_logs(decision.group(1), 5)
+    assert entry["message"].endswith(f"(decision {decision.group(1)}) [policies: eu-only-data]")
+    with pytest.raises(PermissionDenied) as api_denial:
+        alice.query_audit_logs("", 1)
+    assert api_denial.value.message == "permission denied"
+    [entry] = admin.query_audit_logs("query_audit_logs:permission denied", 5)
+    assert entry["message"].endswith("[policies: audit-log-admin-only]")
 
     (policy_dir / "zz-bad.cedar").write_text('@id("bad")\npermit (principal, action, resource)\n'
                                              'when { resource.nope };\n')

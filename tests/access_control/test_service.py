@@ -108,6 +108,27 @@ def test_check_api_over_grpc(client: AccessControlClient) -> None:
     assert not denied.allowed and denied.policy_ids == ("audit-log-admin-only",)
 
 
+def test_denied_by_names_the_deciding_policies_of_a_recent_denial(client: AccessControlClient) -> None:
+    """DeniedBy returns a denial's policies by its decision id; an unknown id is None."""
+    denied = client.check_api("alice", Role.parse("DataOwner-a"), "query_audit_logs")
+    assert denied.decision_id.startswith("d-")
+    assert client.denied_by(denied.decision_id) == ("audit-log-admin-only",)
+    assert client.denied_by("d-000000000000") is None
+
+
+def test_recent_denials_are_bounded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Only the last RECENT_DENIALS denials are remembered, the oldest forgotten first."""
+    from gaiwan.services.access_control import service
+
+    monkeypatch.setattr(service, "RECENT_DENIALS", 2)
+    servicer = AccessControlServicer(load_engine(_config(tmp_path), LOG), LOG)
+    for n in range(3):
+        servicer._remember(f"d-{n}", (f"p{n}",))
+    known = [servicer.DeniedBy(pb.DeniedByRequest(decision_id=f"d-{n}"), None).known  # type: ignore[arg-type]
+             for n in range(3)]
+    assert known == [False, True, True]
+
+
 def test_unknown_action_is_invalid_argument_over_grpc(client: AccessControlClient) -> None:
     """A request naming no declared action fails with INVALID_ARGUMENT, not a silent deny."""
     from gaiwan.errors import InvalidArgument

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from google.protobuf import empty_pb2
 import pytest
 
 from gaiwan.rpc.pb import gaiwan_api_pb2_grpc as api_grpc
@@ -74,6 +75,12 @@ class FakeTasks(api_grpc.GaiwanTasksServicer):
         if task.status < 10:
             time.sleep(min(request.timeout_ms, 20) / 1000)
         return task
+
+    def SetDataTags(self, request, context):  # noqa: N802
+        self.rec.record("SetDataTags", request, context)
+        if not request.data_id.startswith(("input-", "output-")):
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "not a data id")
+        return empty_pb2.Empty()
 
 
 class FakeAuth(auth_grpc.TeaclaveAuthenticationApiServicer):

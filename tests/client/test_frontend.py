@@ -70,3 +70,22 @@ def test_errors_are_typed(fs: FrontendService) -> None:
         fs.get_task("task-missing")
     with pytest.raises(PermissionDenied):
         fs.get_task("task-denied")
+
+
+def test_set_data_tags_sends_the_full_set(fs: FrontendService, endpoint: Endpoint) -> None:
+    """set_data_tags calls GaiwanTasks/SetDataTags with the id and the whole tag list, with credentials."""
+    fs.set_data_tags("input-1", ["eu-only", "pii"])
+    fs.set_data_tags("input-1", [])
+    [(name, first, metadata), (_, cleared, _)] = endpoint.rec.calls[-2:]
+    assert name == "SetDataTags" and metadata["token"] == "tok"
+    assert (first.data_id, list(first.tags), list(cleared.tags)) == ("input-1", ["eu-only", "pii"], [])
+
+
+def test_set_data_tags_refuses_a_bare_string_and_types_errors(fs: FrontendService,
+                                                              endpoint: Endpoint) -> None:
+    """A single string is refused before sending; a server refusal is the typed error."""
+    with pytest.raises(InvalidArgument, match="list of strings"):
+        fs.set_data_tags("input-1", "eu-only")
+    assert "SetDataTags" not in endpoint.rec.names()
+    with pytest.raises(InvalidArgument, match="not a data id"):
+        fs.set_data_tags("task-1", ["x"])

@@ -57,6 +57,16 @@ def test_run_returns_typed_task(endpoint: Endpoint, home: Path) -> None:
     assert endpoint.rec.calls[-1][2]["id"] == "alice"
 
 
+def test_set_data_tags_on_the_session(endpoint: Endpoint, home: Path) -> None:
+    """Gaiwan.set_data_tags goes to SetDataTags with the session's credentials."""
+    with Gaiwan.connect("alice", "right", home=home, auth_address=endpoint.address,
+                        frontend_address=endpoint.address) as gw:
+        gw.set_data_tags("output-1", ("eu-only",))
+    name, request, metadata = endpoint.rec.calls[-1]
+    assert (name, request.data_id, list(request.tags), metadata["id"]) == (
+        "SetDataTags", "output-1", ["eu-only"], "alice")
+
+
 def test_without_config_an_address_is_required(home: Path) -> None:
     """A home with only client files cannot guess where the platform is."""
     with pytest.raises(ConfigError, match="authentication_api"):

@@ -7,7 +7,7 @@ from typing import Any
 import grpc
 import pytest
 
-from gaiwan.errors import GaiwanError, InvalidArgument, PermissionDenied, Unauthenticated
+from gaiwan.errors import GaiwanError, InvalidArgument, PermissionDenied, Unauthenticated, Unavailable
 from gaiwan.logs import get_logger
 from gaiwan.roles import Role
 from gaiwan.rpc.pb import gaiwan_api_pb2
@@ -130,15 +130,46 @@ def test_denied_call_is_permission_denied_and_not_forwarded(
         gate.handler(CALLS[call])(CALLS[call].request_type(), _ctx(user, token))
     assert management.calls == []
     [e] = _audit(gate, storage)
-    assert e.message == f"{call}:permission denied" and e.user.startswith(f"{{ user: {user},")
+    assert e.message == f"{call}:permission denied [policies: (none permits)]"
+    assert e.user.startswith(f"{{ user: {user},")
 
 
-def test_audit_denial_names_the_policy(gate: Gate, storage: MemoryStorage) -> None:
-    """A non-admin asking for the audit log is denied and the forbidding policy is audited."""
-    with pytest.raises(PermissionDenied, match="audit-log-admin-only"):
+def test_api_denial_audits_the_policy_and_tells_the_caller_nothing(gate: Gate,
+                                                                    storage: MemoryStorage) -> None:
+    """A denied API call's audit entry names the forbidding policy; the caller's message does not."""
+    with pytest.raises(PermissionDenied) as info:
         gate.handler(CALLS["query_audit_logs"])(pb.QueryAuditLogsRequest(), _ctx("alice", "tok-alice"))
+    assert info.value.message == "permission denied"
     [e] = _audit(gate, storage)
-    assert e.message == "query_audit_logs:permission denied by policy audit-log-admin-only"
+    assert e.message == "query_audit_logs:permission denied [policies: audit-log-admin-only]"
+
+
+def test_resource_denial_audits_the_policies_the_decision_names(
+        gate: Gate, management: FakeManagement, storage: MemoryStorage) -> None:
+    """Management's denial is audited with the policies of its decision id; the caller sees none."""
+    asked: list[str] = []
+    gate._denied_by = lambda decision_id: asked.append(decision_id) or ("eu-only-data", "x-forbid")
+    denial = "permission denied: run task with its function and data (decision d-0123456789ab)"
+    management.error = FakeRpcError(grpc.StatusCode.PERMISSION_DENIED, denial)
+    with pytest.raises(PermissionDenied) as info:
+        gate.handler(CALLS["invoke_task"])(pb.InvokeTaskRequest(task_id="t"), _ctx("alice", "tok-alice"))
+    assert info.value.message == denial and "eu-only" not in str(info.value)
+    assert asked == ["d-0123456789ab"]
+    [e] = _audit(gate, storage)
+    assert e.message == f"invoke_task:{denial} [policies: eu-only-data,x-forbid]" and not e.result
+
+
+@pytest.mark.parametrize("lookup", [lambda _: None, lambda _: (_ for _ in ()).throw(Unavailable("down"))])
+def test_resource_denial_without_known_policies_is_audited_as_unknown(
+        gate: Gate, management: FakeManagement, storage: MemoryStorage, lookup: Any) -> None:
+    """A forgotten decision or a failed lookup still audits the denial, policies unknown."""
+    gate._denied_by = lookup
+    denial = "permission denied: get task (decision d-0123456789ab)"
+    management.error = FakeRpcError(grpc.StatusCode.PERMISSION_DENIED, denial)
+    with pytest.raises(PermissionDenied, match="get task"):
+        gate.handler(CALLS["get_task"])(pb.GetTaskRequest(), _ctx("alice", "tok-alice"))
+    [e] = _audit(gate, storage)
+    assert e.message == f"get_task:{denial} [policies: unknown]"
 
 
 def test_wait_task_is_checked_as_get_task(gate: Gate, management: FakeManagement) -> None:

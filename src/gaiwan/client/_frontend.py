@@ -23,7 +23,7 @@ from ._service import _Service, to_dict
 from ._tasks import Task
 
 _Stub = fe_grpc.TeaclaveFrontendStub
-_Wait = api_grpc.GaiwanTasksStub
+_Wait = api_grpc.GaiwanTasksStub  # Gaiwan's own calls: WaitTask, SetDataTags
 _WAIT_CHUNK_S = 60.0
 _WAIT_GRACE_S = 10.0
 
@@ -116,6 +116,13 @@ class FrontendService(_Service):
 
     def get_output_file(self, data_id: str) -> dict[str, Any]:
         return to_dict(self._call(_Stub, "GetOutputFile", fe.GetOutputFileRequest(data_id=data_id)))
+
+    def set_data_tags(self, data_id: str, tags: Iterable[str]) -> None:
+        """Replaces the tags of a data item the caller owns alone (Gaiwan's GaiwanTasks/SetDataTags;
+        policies may read them, docs/policies.md). An empty list clears them."""
+        if isinstance(tags, (str, bytes)):
+            raise InvalidArgument("tags must be a list of strings, not one string")
+        self._call(_Wait, "SetDataTags", api.SetDataTagsRequest(data_id=data_id, tags=list(tags)))
 
     def output_cmac(self, data_id: str) -> bytes:
         """The cmac the platform recorded when a task wrote the output; empty until then."""

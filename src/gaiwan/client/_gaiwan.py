@@ -74,6 +74,10 @@ class Gaiwan:
                                          _owners(inputs_ownership or {}),
                                          _owners(outputs_ownership or {}))
 
+    def set_data_tags(self, data_id: str, tags: Iterable[str]) -> None:
+        """Replaces the tags of a data item this user owns alone; an empty list clears them."""
+        self.frontend.set_data_tags(data_id, tags)
+
     def task(self, task_id: str) -> Task:
         return Task.from_proto(self.frontend._task_proto(task_id))
 

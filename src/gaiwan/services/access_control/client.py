@@ -56,7 +56,8 @@ class AccessControlClient:
         """All of one call's questions in one round trip, over one set of entities (fail closed)."""
         request = pb.AuthorizeBatchRequest(
             questions=[pb.Question(principal=_ref(q.principal), action=q.action,
-                                   resource=_ref(q.resource), context_json=json.dumps(dict(q.context)))
+                                   resource=_ref(q.resource),
+                                   context_json=json.dumps(dict(q.context)) if q.context else "")
                        for q in queries],
             entities_json=json.dumps(entities),
         )
@@ -65,6 +66,15 @@ class AccessControlClient:
         except grpc.RpcError as exc:
             raise from_rpc_error(exc) from None
         return [_decision(d) for d in resp.decisions]
+
+    def denied_by(self, decision_id: str) -> tuple[str, ...] | None:
+        """The policies that decided a recent denial (none for the default deny); None when the
+        service no longer remembers it. For audit entries only: never show them to the caller."""
+        try:
+            resp = self._stub.DeniedBy(pb.DeniedByRequest(decision_id=decision_id), timeout=self._timeout)
+        except grpc.RpcError as exc:
+            raise from_rpc_error(exc) from None
+        return tuple(resp.policy_ids) if resp.known else None
 
     def check_api(self, user_id: str, role: Role, action: str) -> Decision:
         """The frontend's coarse check (spec §5): may this user make this public call at all?"""

@@ -10,6 +10,13 @@ Policy ids: Cedar numbers policies by position (`policy0`, ...), which collides 
 changes when a file is edited. Every policy must therefore carry an `@id("...")` annotation,
 unique across all files; the compiled set is keyed by these ids, so decisions name the policies
 that decided in words an auditor can find in the files (`origin` says which file and line).
+
+Cost: Cedar evaluates every policy of the set for every request, and most policies are about
+other actions. The engine therefore also keeps, for each action the schema declares, the set of
+the policies whose action scope can match it (`action == A`, `action in [A, group-of-A]`,
+unconstrained), and asks each question against its action's set. A policy left out could never
+be satisfied nor err for that action (Cedar checks the scope before the conditions), so the
+decisions, the deciding policy ids and the errors are those of the whole set.
 """
 
 from __future__ import annotations
@@ -50,12 +57,14 @@ class Query:
     context: Mapping[str, Any] = field(default_factory=dict)
 
     def as_request(self) -> dict[str, Any]:
-        return {
+        request = {
             "principal": self.principal.as_json(),
             "action": {"type": ACTION_TYPE, "id": self.action},
             "resource": self.resource.as_json(),
-            "context": dict(self.context),
         }
+        if self.context:  # Cedar parses even an empty context; most questions have none
+            request["context"] = dict(self.context)
+        return request
 
 
 @dataclass(frozen=True)
@@ -108,8 +117,12 @@ class PolicyEngine:
                                       f"(also at {self._origins[policy_id]})")
                 static[policy_id] = policy
                 self._origins[policy_id] = origin
-        self._policies = cedarpy.PolicySet.from_json_str(
-            json.dumps({"staticPolicies": static, "templates": {}, "templateLinks": []}))
+        self._policies = _policy_set(static)
+        self._by_action = {
+            action: _policy_set({pid: p for pid, p in static.items()
+                                 if _may_match(p.get("action", {}), action, lineage)})
+            for action, lineage in _action_lineages(self._schema).items()
+        }
         self.policy_ids: tuple[str, ...] = tuple(sorted(static))
 
     @classmethod
@@ -145,8 +158,17 @@ class PolicyEngine:
             parsed = cedarpy.Entities.from_json_str(text, self._schema)
         except ValueError as exc:
             raise InvalidArgument(f"entities do not match the schema: {_first_line(exc)}") from None
-        results = cedarpy.is_authorized_batch([q.as_request() for q in queries], self._policies,
-                                              parsed, schema=self._schema)
+        results: list[Any] = [None] * len(queries)
+        by_action: dict[str, list[int]] = {}
+        for index, query in enumerate(queries):
+            by_action.setdefault(query.action, []).append(index)
+        for action, indices in by_action.items():
+            # An undeclared action gets the whole set; the schema then refuses the request.
+            policies = self._by_action.get(action, self._policies)
+            answers = cedarpy.is_authorized_batch([queries[i].as_request() for i in indices],
+                                                  policies, parsed, schema=self._schema)
+            for index, answer in zip(indices, answers):
+                results[index] = answer
         decisions = []
         for result in results:
             errors = tuple(str(e) for e in result.diagnostics.errors)
@@ -155,6 +177,52 @@ class PolicyEngine:
             decisions.append(Decision(result.allowed, tuple(sorted(result.diagnostics.reasons)),
                                       errors))
         return decisions
+
+
+def _policy_set(static: Mapping[str, Any]) -> Any:
+    return cedarpy.PolicySet.from_json_str(
+        json.dumps({"staticPolicies": dict(static), "templates": {}, "templateLinks": []}))
+
+
+def _action_lineages(schema: Any) -> dict[str, frozenset[str]]:
+    """Each action the schema declares -> itself and every action group it is in."""
+    parents: dict[str, set[str]] = {}
+    for entity in json.loads(str(cedarpy.Entities.from_json_str("[]", schema))):
+        if entity["uid"]["type"] == ACTION_TYPE:
+            parents[entity["uid"]["id"]] = {p["id"] for p in entity.get("parents", ())
+                                            if p.get("type") == ACTION_TYPE}
+    lineages = {}
+    for action in parents:
+        seen, todo = {action}, [action]
+        while todo:
+            for parent in parents.get(todo.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        lineages[action] = frozenset(seen)
+    return lineages
+
+
+def _may_match(scope: Mapping[str, Any], action: str, lineage: frozenset[str]) -> bool:
+    """Whether a policy's action scope (Cedar JSON) can match `action`, whose lineage is itself
+    and its groups; a form not understood here counts as a match, so no policy is wrongly left
+    out."""
+    op = scope.get("op")
+    if op == "==":
+        target = _action_id(scope.get("entity"))
+        return target is None or target == action
+    if op == "in":
+        targets = scope["entities"] if "entities" in scope else [scope.get("entity")]
+        ids = [_action_id(t) for t in targets]
+        return any(i is None or i in lineage for i in ids)
+    return True  # "All", or anything newer
+
+
+def _action_id(entity: Any) -> str | None:
+    """The id of an action reference; None for a form not understood here."""
+    if isinstance(entity, Mapping) and entity.get("type") == ACTION_TYPE and isinstance(entity.get("id"), str):
+        return str(entity["id"])
+    return None
 
 
 def _compile_file(name: str, text: str, schema: cedarpy.Schema) -> dict[str, tuple[Any, Origin]]:

@@ -45,7 +45,7 @@ def task_uid(task_id: str) -> EntityUid:
 
 
 def _users(user_ids: Iterable[str]) -> list[dict[str, str]]:
-    return [user_uid(u).as_json() for u in dict.fromkeys(user_ids)]
+    return [{"type": USER_TYPE, "id": u} for u in dict.fromkeys(user_ids)]
 
 
 def user_entity(user_id: str, role: Role | None) -> Entity:
@@ -95,12 +95,15 @@ def approvers_of(task: Task) -> tuple[str, ...]:
 
 
 def task_entity(task: Task) -> Entity:
+    participants = _users(task.participants)
+    approvers = approvers_of(task)
     return {
         "uid": task_uid(task.task_id).as_json(),
         "attrs": {
             "creator": user_uid(task.creator).as_json(),
-            "participants": _users(task.participants),
-            "approvers": _users(approvers_of(task)),
+            "participants": participants,
+            # Once everyone approved (or alone), the same set: built once.
+            "approvers": participants if approvers == task.participants else _users(approvers),
             "function": function_uid(task.function_id).as_json(),
             "inputs": [data_uid(d).as_json() for d in sorted(task.assigned_inputs.values())],
             "outputs": [data_uid(d).as_json() for d in sorted(task.assigned_outputs.values())],

@@ -13,7 +13,9 @@ reference assignment, so a decision is taken wholly under the old set or wholly 
 
 Audit: every denial is logged here, the one place every decision passes, with the policy ids
 that decided it under a fresh decision id; callers quote only that id to the user, since the
-ids of operator policies may name other parties.
+ids of operator policies may name other parties. The last `RECENT_DENIALS` denials are also kept
+in memory, so the frontend can write the deciding policies into its audit entry (`DeniedBy`)
+without management's message, which reaches the caller, ever carrying them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,7 @@ from .engine import Decision, EntityUid, PolicyEngine, Query
 _PACKAGED = "gaiwan.services.access_control"
 DEFAULT_POLICY_DIR = "policies"
 STATUS_FILE = "policies.json"
+RECENT_DENIALS = 10_000
 
 
 def packaged_policy_dir() -> Path:
@@ -88,6 +93,8 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
     def __init__(self, engine: PolicyEngine, log: Logger) -> None:
         self.engine = engine
         self._log = log
+        self._denials: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._denials_lock = threading.Lock()
 
     def reload(self, config: Config, generation: int) -> None:
         """Loads the files again; an invalid set is refused and the current one kept."""
@@ -115,6 +122,20 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
         decisions = self.engine.authorize_all(queries, request.entities_json or "[]") if queries else []
         return pb.AuthorizeBatchResponse(decisions=[self._answer(q, d) for q, d in zip(queries, decisions)])
 
+    def DeniedBy(self, request: pb.DeniedByRequest, context: grpc.ServicerContext
+                 ) -> pb.DeniedByResponse:
+        with self._denials_lock:
+            policy_ids = self._denials.get(request.decision_id)
+        if policy_ids is None:
+            return pb.DeniedByResponse(known=False)
+        return pb.DeniedByResponse(known=True, policy_ids=policy_ids)
+
+    def _remember(self, decision_id: str, policy_ids: tuple[str, ...]) -> None:
+        with self._denials_lock:
+            self._denials[decision_id] = policy_ids
+            while len(self._denials) > RECENT_DENIALS:
+                self._denials.popitem(last=False)
+
     def _answer(self, query: Query, decision: Decision) -> pb.AuthorizeResponse:
         if decision.errors:
             self._log.warning("policy evaluation errors", action=query.action,
@@ -126,6 +147,7 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
                            principal=f"{query.principal.type}::{query.principal.id}",
                            resource=f"{query.resource.type}::{query.resource.id}",
                            policies=",".join(decision.policy_ids) or "(none permits)")
+            self._remember(decision_id, decision.policy_ids)
         return pb.AuthorizeResponse(allowed=decision.allowed, policy_ids=decision.policy_ids,
                                     errors=decision.errors, decision_id=decision_id)
 
@@ -135,7 +157,7 @@ def _uid(ref: pb.EntityRef) -> EntityUid:
 
 
 def _context(text: str) -> dict[str, Any]:
-    if not text:
+    if not text or text == "{}":
         return {}
     try:
         value = json.loads(text)

@@ -22,13 +22,15 @@ def main(runtime: ServiceRuntime) -> None:
     channels = runtime.channels
     storage = StorageClient(channels.get("storage"))
     writer = AuditWriter(storage, runtime.log)
+    access_control = AccessControlClient(channels.get("access_control"))
     gate = Gate(
         authenticate=Authenticator(channels.get("authentication"), runtime.log),
-        check_api=CachedApiCheck(AccessControlClient(channels.get("access_control")).check_api),
+        check_api=CachedApiCheck(access_control.check_api),
         management=gaiwan_management_pb2_grpc.GaiwanManagementStub(channels.get("management")),
         audit_writer=writer,
         audit_reader=storage,
         log=runtime.log,
+        denied_by=access_control.denied_by,
     )
     runtime.spawn(writer.run, "audit-writer")
     runtime.on_stop(writer.close)

@@ -5,10 +5,19 @@ One handler per method is built from the call table (`api.PUBLIC_CALLS`) instead
 class with 23 near-identical methods: the methods differ only in their names and types, and a
 table cannot forget a check in one of them. Dependencies (authentication, the access check,
 management, the audit writer) come in as objects, so the pipeline is tested without servers.
+
+Denials: the audit entry of every denied call names the policies that decided it
+(`get_task:permission denied: get task (decision d-…) [policies: a,b]`), the caller's message
+never does (an operator policy's id may name another party). The API check's decision carries
+them; for management's denials the frontend asks the access control service, by the decision id
+quoted in management's message, which policies it logged (`DeniedBy`). That lookup was preferred
+to management returning the ids in trailing metadata because management's message and status
+then stay exactly what any caller of it sees, and nothing has to be stripped on the way out.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +43,8 @@ from .request_info import credentials, peer_ip
 DEFAULT_FORWARD_TIMEOUT_S = 60.0
 _MAX_AUDITED_ERROR = 500
 _NO_DEADLINE_S = 365 * 24 * 3600.0
+# How management quotes the access control service's reference to a denial (`_rules.require`).
+_DECISION_REF = re.compile(r"\(decision (d-[0-9a-f]{1,64})\)")
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,23 @@ class Caller:
 
 Authenticate = Callable[[str, str], Caller]
 CheckApi = Callable[[str, Role, str], Decision]
+DeniedBy = Callable[[str], tuple[str, ...] | None]
+
+
+class _Denial(PermissionDenied):
+    """A denial as the caller sees it, with the deciding policies for the audit entry only
+    (None: not known)."""
+
+    def __init__(self, message: str, policy_ids: tuple[str, ...] | None) -> None:
+        super().__init__(message)
+        self.policy_ids = policy_ids
+
+    def audited(self) -> str:
+        if self.policy_ids is None:
+            policies = "unknown"
+        else:
+            policies = ",".join(self.policy_ids) or "(none permits)"
+        return f"{self.message} [policies: {policies}]"
 
 
 class Authenticator:
@@ -83,9 +111,12 @@ def forward_timeout(remaining: float | None, default: float | None) -> float | N
 
 class Gate:
     def __init__(self, authenticate: Authenticate, check_api: CheckApi, management: Any,
-                 audit_writer: AuditWriter, audit_reader: audit.AuditReader, log: Logger) -> None:
-        """management: a GaiwanManagementStub (or anything with its methods)."""
+                 audit_writer: AuditWriter, audit_reader: audit.AuditReader, log: Logger,
+                 denied_by: DeniedBy | None = None) -> None:
+        """management: a GaiwanManagementStub (or anything with its methods); denied_by: the
+        policies of a denial by its decision id (AccessControlClient.denied_by)."""
         self._authenticate = authenticate
+        self._denied_by = denied_by
         self._check_api = check_api
         self._management = management
         self._audit = audit_writer
@@ -104,7 +135,8 @@ class Gate:
                 self._authorize(caller, call)
                 response = run(request, context, caller)
             except GaiwanError as exc:
-                self._record(started, context, user, call.name, exc.message)
+                self._record(started, context, user, call.name,
+                             exc.audited() if isinstance(exc, _Denial) else exc.message)
                 raise
             except Exception:
                 self._record(started, context, user, call.name, "internal error")
@@ -133,8 +165,7 @@ class Gate:
             return
         self._log.info("call denied", api=call.name, user=caller.user_id,
                        policies=",".join(decision.policy_ids))
-        by = f" by policy {', '.join(decision.policy_ids)}" if decision.policy_ids else ""
-        raise PermissionDenied(f"permission denied{by}")
+        raise _Denial("permission denied", decision.policy_ids)
 
     def _forwarder(self, call: PublicCall) -> Callable[[Message, grpc.ServicerContext, Caller], Message]:
         method = getattr(self._management, call.method)
@@ -146,9 +177,24 @@ class Gate:
             try:
                 return method(request, metadata=metadata, timeout=timeout)  # type: ignore[no-any-return]
             except grpc.RpcError as exc:
-                raise from_rpc_error(exc) from None
+                err = from_rpc_error(exc)
+            if isinstance(err, PermissionDenied):
+                raise _Denial(err.message, self._policies_of(err.message)) from None
+            raise err from None
 
         return forward
+
+    def _policies_of(self, message: str) -> tuple[str, ...] | None:
+        """The policies behind a management denial, from the access control service's memory of
+        the decision its message quotes; None when unknown (the denial stands either way)."""
+        found = _DECISION_REF.search(message)
+        if found is None or self._denied_by is None:
+            return None
+        try:
+            return self._denied_by(found.group(1))
+        except GaiwanError as exc:
+            self._log.warning("denial lookup failed", error=type(exc).__name__)
+            return None
 
     def _query_audit_logs(self, request: Message, context: grpc.ServicerContext,
                           caller: Caller) -> Message:
