@@ -11,23 +11,12 @@ from gaiwan.errors import ConfigError, InvalidArgument
 from gaiwan.roles import Role
 from gaiwan.services.access_control import FRONTEND_API, EntityUid, PolicyEngine, user_entity, user_uid
 from gaiwan.services.access_control.service import packaged_policy_dir
+from tests.support.spec_permissions import ALL_APIS, DATA_OWNER, FUNCTION_OWNER
 
 POLICIES = packaged_policy_dir()
 SCHEMA = (POLICIES / "schema.cedarschema").read_text()
 API_POLICIES = (POLICIES / "api.cedar").read_text()
 
-# Spec §5, written out independently of the policy file.
-FUNCTION_OWNER = {
-    "register_function", "update_function", "delete_function", "disable_function",
-    "get_function", "list_functions", "get_function_usage_stats",
-}
-DATA_OWNER = {
-    "register_input_file", "register_output_file", "update_input_file", "update_output_file",
-    "register_fusion_output", "register_input_from_output", "get_output_file", "get_input_file",
-    "create_task", "get_task", "assign_data", "approve_task", "invoke_task", "cancel_task",
-    "get_function", "list_functions", "get_function_usage_stats",
-}
-ALL_APIS = sorted(FUNCTION_OWNER | DATA_OWNER | {"query_audit_logs"})
 ALLOWED = {
     "PlatformAdmin": set(ALL_APIS),
     "FunctionOwner": FUNCTION_OWNER,

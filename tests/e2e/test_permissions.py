@@ -19,6 +19,7 @@ from gaiwan.client import FrontendService
 from gaiwan.rpc.pb import teaclave_frontend_service_pb2 as fe_pb
 from gaiwan.rpc.pb import teaclave_frontend_service_pb2_grpc as fe_grpc
 from tests.support.platform import SHARED, Platform, login
+from tests.support.spec_permissions import ALL_APIS, DATA_OWNER, FUNCTION_OWNER
 from tests.support.users import as_admin, frontend_with, register, unique
 
 pytestmark = [pytest.mark.platform, pytest.mark.xdist_group(SHARED)]
@@ -31,17 +32,6 @@ METHODS = (
     "DeleteFunction", "DisableFunction", "CreateTask", "GetTask", "AssignData", "ApproveTask",
     "InvokeTask", "CancelTask", "QueryAuditLogs",
 )
-# Spec §5, word for word.
-FUNCTION_OWNER = {
-    "register_function", "update_function", "delete_function", "disable_function",
-    "get_function", "list_functions", "get_function_usage_stats",
-}
-DATA_OWNER = {
-    "register_input_file", "register_output_file", "update_input_file", "update_output_file",
-    "register_fusion_output", "register_input_from_output", "get_output_file", "get_input_file",
-    "create_task", "get_task", "assign_data", "approve_task", "invoke_task", "cancel_task",
-    "get_function", "list_functions", "get_function_usage_stats",
-}
 SNAKE = {m: "".join(f"_{c.lower()}" if c.isupper() else c for c in m).lstrip("_") for m in METHODS}
 ALLOWED = {
     "PlatformAdmin": set(SNAKE.values()),
@@ -111,6 +101,7 @@ def callers(platform: Platform) -> Iterator[dict[str, FrontendService]]:
 def test_frontend_serves_exactly_the_spec_methods() -> None:
     """The proto's TeaclaveFrontend has the 22 methods of spec §2, so the matrix covers all."""
     assert sorted(m.name for m in _SERVICE.methods) == sorted(METHODS)
+    assert sorted(SNAKE.values()) == ALL_APIS
 
 
 @pytest.mark.parametrize("role", list(ALLOWED))
