@@ -85,3 +85,24 @@ def test_full_queue_drops_after_waiting(storage: MemoryStorage) -> None:
     for i in range(3):
         writer.record(audit.key(i), _entry(i))
     assert writer.pending() == 2 and writer.dropped == 1
+
+
+def test_entries_arriving_within_the_linger_share_one_transaction(storage: MemoryStorage) -> None:
+    """The loop waits briefly after the first entry, so a burst costs storage one write."""
+    writer = AuditWriter(storage, LOG, linger_s=0.5)
+    stop = threading.Event()
+    thread = threading.Thread(target=writer.run, args=(stop,))
+    thread.start()
+    try:
+        for i in range(3):
+            writer.record(audit.key(i), _entry(i))
+            threading.Event().wait(0.02)
+        for _ in range(300):
+            if len(storage.data) == 3:
+                break
+            threading.Event().wait(0.01)
+    finally:
+        stop.set()
+        writer.close()
+        thread.join(2)
+    assert len(storage.data) == 3 and storage.transactions == 1
