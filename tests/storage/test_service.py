@@ -18,7 +18,7 @@ from gaiwan.rpc.channels import mesh_channel
 from gaiwan.rpc.pb import gaiwan_storage_pb2 as pb
 from gaiwan.rpc.pb import gaiwan_storage_pb2_grpc as pb_grpc
 from gaiwan.rpc.server import internal_server
-from gaiwan.services.storage._servicer import Limits, StorageServicer
+from gaiwan.services.storage._servicer import MAX_GET_MANY, Limits, StorageServicer
 from gaiwan.storage import StorageClient
 from gaiwan.storage._lmdb import LmdbEngine
 from gaiwan.storage.store import Store
@@ -208,6 +208,18 @@ def test_oversized_scan_is_resource_exhausted(client: Callable[[str], StorageCli
     with pytest.raises(ResourceExhausted):
         c.scan(b"data/")
     assert len(c.scan(b"data/", limit=2)) == 2
+
+
+def test_get_many_is_bounded_in_keys_and_answer_size(client: Callable[[str], StorageClient]) -> None:
+    """Too many keys is a malformed request; an answer too large for a message says so."""
+    c = client("management")
+    with pytest.raises(InvalidArgument):
+        c.get_many([b"data/k%d" % n for n in range(MAX_GET_MANY + 1)])
+    for n in range(5):
+        c.put(b"data/big%d" % n, b"v" * (MAX_MESSAGE // 4))
+    with pytest.raises(ResourceExhausted):
+        c.get_many([b"data/big%d" % n for n in range(5)])
+    assert len(c.get_many([b"data/big0", b"data/big1"])) == 2
 
 
 def test_long_polls_cannot_take_every_thread(client: Callable[[str], StorageClient]) -> None:

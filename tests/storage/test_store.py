@@ -26,6 +26,16 @@ def test_get_put_delete_versions(store: Store) -> None:
     assert store.get(b"fn/a") is None
 
 
+def test_get_many_answers_in_order_from_one_read(store: Store) -> None:
+    """Several keys in request order, None for an absent one, each with its version."""
+    v = store.transact(writes={b"fn/a": b"one", b"task/b": b"two"}).versions
+    assert v is not None
+    got = store.get_many([b"task/b", b"fn/absent", b"fn/a"])
+    assert [(g.key, g.value, g.version) if g else None for g in got] == [
+        (b"task/b", b"two", v[1]), None, (b"fn/a", b"one", v[0])]
+    assert store.get_many([]) == []
+
+
 def test_recreated_key_never_reuses_a_version(store: Store) -> None:
     """A stale compare-and-set cannot succeed on a deleted and re-created key."""
     (old,) = store.transact(writes={b"task/1": b"x"}).versions or [0]
@@ -167,6 +177,7 @@ def test_close_wakes_waiters_with_unavailable(open_store: Callable[[], Store]) -
 @pytest.mark.parametrize("call", [
     lambda s: s.get(b""),
     lambda s: s.get(b"x" * (MAX_KEY_BYTES + 1)),
+    lambda s: s.get_many([b"fn/a", b""]),
     lambda s: s.transact(conditions={b"k": -1}),
     lambda s: s.transact(enqueue=[("bad\x00name", b"")]),
     lambda s: s.scan(b"p/", limit=-1),

@@ -52,16 +52,10 @@ class StorageClient:
         return Versioned(key, resp.value, resp.version) if resp.found else None
 
     def get_many(self, keys: Sequence[bytes]) -> list[Versioned | None]:
-        """Several gets in flight at once: one round trip of latency instead of len(keys)."""
-        futures = [self._stub.Get.future(pb.GetRequest(key=k), timeout=self._timeout) for k in keys]
-        out: list[Versioned | None] = []
-        for key, future in zip(keys, futures):
-            try:
-                resp = future.result()
-            except grpc.RpcError as exc:
-                raise from_rpc_error(exc) from None
-            out.append(Versioned(key, resp.value, resp.version) if resp.found else None)
-        return out
+        """Several keys in one round trip, read at one moment; None for an absent key."""
+        resp = self._call(self._stub.GetMany, pb.GetManyRequest(keys=list(keys)))
+        return [Versioned(key, item.value, item.version) if item.found else None
+                for key, item in zip(keys, resp.items)]
 
     def scan(self, prefix: bytes, limit: int = 0, reverse: bool = False,
              start_after: bytes = b"") -> list[Versioned]:

@@ -56,7 +56,9 @@ class LocalStorage:
         return self._store.get(key)
 
     def get_many(self, keys: Sequence[bytes]) -> list[Versioned | None]:
-        return [self.get(key) for key in keys]
+        for key in keys:
+            self._keys(key)
+        return self._store.get_many(keys)
 
     def scan(self, prefix: bytes, limit: int = 0, reverse: bool = False,
              start_after: bytes = b"") -> list[Versioned]:

@@ -15,7 +15,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -153,6 +153,16 @@ class Store:
             row = self._engine.run(lambda txn: txn.get(key), write=False)
         return None if row is None else Versioned(key, self._sealer.open_value(key, row.sealed),
                                                   row.version)
+
+    def get_many(self, keys: Sequence[bytes]) -> list[Versioned | None]:
+        """The keys' records as of one moment (a single read transaction), in order."""
+        for key in keys:
+            check_key(key)
+        with self._op():
+            rows = self._engine.run(lambda txn: [txn.get(key) for key in keys], write=False)
+        return [None if row is None else Versioned(key, self._sealer.open_value(key, row.sealed),
+                                                   row.version)
+                for key, row in zip(keys, rows)]
 
     def scan(self, prefix: bytes, limit: int = 0, reverse: bool = False,
              start_after: bytes = b"") -> list[Versioned]:

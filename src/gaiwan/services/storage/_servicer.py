@@ -26,6 +26,7 @@ from ...storage.namespaces import CONSUME, ENQUEUE, Namespace, namespace_for
 from ...storage.store import MAX_WAIT_S, LeaseRef, Store
 
 _ENTRY_OVERHEAD = 32  # protobuf framing per scanned item, generously
+MAX_GET_MANY = 1024  # keys per GetMany: enough for any task's records, bounded for the server
 
 
 @dataclass(frozen=True)
@@ -76,14 +77,31 @@ class StorageServicer(pb_grpc.GaiwanStorageServicer):
             return pb.GetResponse(found=False)
         return pb.GetResponse(found=True, value=got.value, version=got.version)
 
+    def GetMany(self, request: pb.GetManyRequest,
+                context: grpc.ServicerContext) -> pb.GetManyResponse:
+        if len(request.keys) > MAX_GET_MANY:
+            raise InvalidArgument(f"GetMany takes at most {MAX_GET_MANY} keys")
+        ns = _ns(context)
+        for key in request.keys:
+            ns.check_key(key)
+        found = self._store.get_many(list(request.keys))
+        self._check_size(sum(len(g.key) + len(g.value) + _ENTRY_OVERHEAD for g in found if g),
+                         "GetMany result exceeds the message size limit; ask for fewer keys")
+        return pb.GetManyResponse(items=[
+            pb.GetResponse(found=True, value=g.value, version=g.version) if g is not None
+            else pb.GetResponse(found=False) for g in found])
+
+    def _check_size(self, size: int, message: str) -> None:
+        if size > self._limits.max_message_bytes:
+            raise ResourceExhausted(message)
+
     def Scan(self, request: pb.ScanRequest, context: grpc.ServicerContext) -> pb.ScanResponse:
         _ns(context).check_prefix(request.prefix)
         items = self._store.scan(request.prefix, request.limit, request.reverse,
                                  request.start_after)
-        size = sum(len(i.key) + len(i.value) + _ENTRY_OVERHEAD for i in items)
-        if size > self._limits.max_message_bytes:
-            raise ResourceExhausted("scan result exceeds the message size limit; "
-                                    "page with limit and start_after")
+        self._check_size(sum(len(i.key) + len(i.value) + _ENTRY_OVERHEAD for i in items),
+                         "scan result exceeds the message size limit; "
+                         "page with limit and start_after")
         return pb.ScanResponse(items=[pb.KeyValue(key=i.key, value=i.value, version=i.version)
                                       for i in items])
 
