@@ -1,4 +1,8 @@
-"""Synthetic DCAP quotes and collateral, built with real P-256 keys from a test Intel-like PKI."""
+"""Synthetic DCAP quotes and collateral, built with real P-256 keys from a test Intel-like PKI.
+
+Collateral has the shapes Intel's PCS serves: TCB info v3 (SGX and TDX), Enclave Identity v2
+(QE, TD_QE), the root CA CRL and the PCK CA CRL, each signed by the key Intel would use.
+"""
 
 from __future__ import annotations
 
@@ -101,6 +105,7 @@ class Pki:
     ca_key: ec.EllipticCurvePrivateKey = field(default_factory=_key)
     pck_key: ec.EllipticCurvePrivateKey = field(default_factory=_key)
     tcb_key: ec.EllipticCurvePrivateKey = field(default_factory=_key)
+    now: datetime = NOW
 
     def __post_init__(self) -> None:
         self.root = certificate("Test SGX Root CA", self.root_key, "Test SGX Root CA",
@@ -123,11 +128,11 @@ class Pki:
         return pem(self.pck, self.ca, self.root)
 
     def tcb_info(self, levels: list[tuple[int, int, str]], fmspc: bytes = FMSPC,
-                 next_update: datetime = NOW + timedelta(days=30)) -> bytes:
+                 next_update: datetime | None = None) -> bytes:
         """Signed TCB info v3; each level is (SVN of every SGX component, PCESVN, status)."""
         info = {
             "id": "SGX", "version": 3, "issueDate": "2026-05-01T00:00:00Z",
-            "nextUpdate": next_update.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "nextUpdate": _stamp(next_update or self.now + timedelta(days=30)),
             "fmspc": fmspc.hex().upper(), "pceId": "0000", "tcbType": 0,
             "tcbEvaluationDataNumber": 17,
             "tcbLevels": [{"tcb": {"sgxtcbcomponents": [{"svn": svn}] * 16, "pcesvn": pce},
@@ -141,10 +146,87 @@ class Pki:
     def tcb_chain_pem(self) -> bytes:
         return pem(self.tcb_signer, self.root)
 
+    def _signed(self, key: str, body: dict, signer: ec.EllipticCurvePrivateKey | None) -> bytes:
+        text = json.dumps(body, separators=(",", ":"))
+        signature = raw_sign(signer or self.tcb_key, text.encode()).hex()
+        return ('{"' + key + '":' + text + ',"signature":"' + signature + '"}').encode()
+
+    def tdx_tcb_info(self, levels: list[tuple[int, int, int, str]], fmspc: bytes = FMSPC,
+                     module_mrsigner: bytes = bytes(48), module_identities: list[dict] | None = None,
+                     next_update: datetime | None = None) -> bytes:
+        """Signed TDX TCB info v3; each level is (SGX SVN, PCESVN, TDX component SVN, status).
+
+        The level's TDX components are at that SVN but byte 1, the module major version, at 0."""
+        info = {
+            "id": "TDX", "version": 3, "issueDate": _stamp(self.now - timedelta(days=1)),
+            "nextUpdate": _stamp(next_update or self.now + timedelta(days=30)),
+            "fmspc": fmspc.hex().upper(), "pceId": "0000", "tcbType": 0,
+            "tcbEvaluationDataNumber": 17,
+            "tdxModule": {"mrsigner": module_mrsigner.hex().upper(),
+                          "attributes": "0000000000000000", "attributesMask": "FFFFFFFFFFFFFFFF"},
+            "tdxModuleIdentities": module_identities or [],
+            "tcbLevels": [{"tcb": {"sgxtcbcomponents": [{"svn": svn}] * 16, "pcesvn": pce,
+                                   "tdxtcbcomponents": _tdx_components(tdx)},
+                           "tcbDate": "2026-01-01T00:00:00Z", "tcbStatus": status}
+                          for svn, pce, tdx, status in levels],
+        }
+        return self._signed("tcbInfo", info, None)
+
+    def qe_identity(self, levels: list[tuple[int, str]] = ((8, "UpToDate"), (6, "OutOfDate")),
+                    id: str = "QE", mrsigner: bytes = b"\xa2" * 32, isvprodid: int = 1,
+                    next_update: datetime | None = None,
+                    signer: ec.EllipticCurvePrivateKey | None = None) -> bytes:
+        """Signed Enclave Identity v2 for the QE (or TD_QE) the builders' quotes carry."""
+        body = {
+            "id": id, "version": 2, "issueDate": _stamp(self.now - timedelta(days=1)),
+            "nextUpdate": _stamp(next_update or self.now + timedelta(days=30)),
+            "tcbEvaluationDataNumber": 17, "miscselect": "00000000",
+            "miscselectMask": "FFFFFFFF", "attributes": "11000000000000000000000000000000",
+            "attributesMask": "FBFFFFFFFFFFFFFF0000000000000000",
+            "mrsigner": mrsigner.hex().upper(), "isvprodid": isvprodid,
+            "tcbLevels": [{"tcb": {"isvsvn": svn}, "tcbDate": "2026-01-01T00:00:00Z",
+                           "tcbStatus": status} for svn, status in levels],
+        }
+        return self._signed("enclaveIdentity", body, signer)
+
+    def crl(self, issuer: str = "ca", revoked: tuple[x509.Certificate, ...] = (),
+            next_update: datetime | None = None, this_update: datetime | None = None,
+            signer: ec.EllipticCurvePrivateKey | None = None, encoding: str = "der") -> bytes:
+        """The root CA CRL (issuer "root") or the PCK CA CRL (issuer "ca"), DER or PEM."""
+        name, key = ((self.root.subject, self.root_key) if issuer == "root"
+                     else (self.ca.subject, self.ca_key))
+        builder = (x509.CertificateRevocationListBuilder().issuer_name(name)
+                   .last_update(this_update or self.now - timedelta(days=1))
+                   .next_update(next_update or self.now + timedelta(days=30)))
+        for cert in revoked:
+            builder = builder.add_revoked_certificate(
+                x509.RevokedCertificateBuilder().serial_number(cert.serial_number)
+                .revocation_date(self.now - timedelta(days=2)).build())
+        crl = builder.sign(signer or key, hashes.SHA256())
+        return crl.public_bytes(serialization.Encoding.PEM if encoding == "pem"
+                                else serialization.Encoding.DER)
+
+    def crls(self, **pck: object) -> list[bytes]:
+        """A current root CA CRL and PCK CA CRL revoking nothing (or as `pck` says)."""
+        return [self.crl("root"), self.crl("ca", **pck)]  # type: ignore[arg-type]
+
+
+def _tdx_components(svn: int) -> list[dict]:
+    """Every TDX component at `svn`, but byte 1 (the TDX module's major version) at 0."""
+    return [{"svn": 0 if i == 1 else svn} for i in range(16)]
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
 
 def report_body(mr_enclave: bytes = b"\x11" * 32, mr_signer: bytes = b"\x22" * 32,
-                report_data: bytes = b"\x33" * 64) -> bytes:
+                report_data: bytes = b"\x33" * 64, attributes: bytes = bytes(16),
+                isv_prod_id: int = 0, isv_svn: int = 0) -> bytes:
     body = bytearray(384)
+    body[48:64] = attributes
+    body[256:258] = isv_prod_id.to_bytes(2, "little")
+    body[258:260] = isv_svn.to_bytes(2, "little")
     body[64:96] = mr_enclave
     body[128:160] = mr_signer
     body[320:384] = report_data
@@ -153,9 +235,13 @@ def report_body(mr_enclave: bytes = b"\x11" * 32, mr_signer: bytes = b"\x22" * 3
 
 def td_report_body(mr_td: bytes = b"\x44" * 48, report_data: bytes = b"\x55" * 64,
                    rtmrs: tuple[bytes, ...] = (b"\x60" * 48, b"\x61" * 48, b"\x62" * 48,
-                                               b"\x63" * 48)) -> bytes:
+                                               b"\x63" * 48),
+                   tee_tcb_svn: bytes = b"\x07" * 16, mr_signer_seam: bytes = bytes(48),
+                   td_attributes: bytes = bytes(8)) -> bytes:
     body = bytearray(584)
-    body[0:16] = b"\x07" * 16  # TEE_TCB_SVN
+    body[0:16] = tee_tcb_svn
+    body[64:112] = mr_signer_seam
+    body[120:128] = td_attributes
     body[136:184] = mr_td
     for i, rtmr in enumerate(rtmrs):
         body[328 + 48 * i:376 + 48 * i] = rtmr
@@ -176,6 +262,10 @@ class QuoteParts:
     certification_type: int = 5
     certification_data: bytes | None = None
     user_data: bytes = b"\x99" * 20
+    qe_mr_signer: bytes = b"\xa2" * 32
+    qe_isv_prod_id: int = 1
+    qe_isv_svn: int = 8
+    qe_attributes: bytes = bytes.fromhex("11" + "00" * 15)
 
     def header(self) -> bytes:
         return struct.pack("<HHIHH16s20s", self.version, 2, self.tee_type, 0, 13,
@@ -184,8 +274,9 @@ class QuoteParts:
 
     def qe_report(self) -> bytes:
         binding = hashlib.sha256(raw_key(self.att_key) + self.qe_auth_data).digest() + bytes(32)
-        return report_body(mr_enclave=b"\xa1" * 32, mr_signer=b"\xa2" * 32,
-                           report_data=binding)
+        return report_body(mr_enclave=b"\xa1" * 32, mr_signer=self.qe_mr_signer,
+                           report_data=binding, attributes=self.qe_attributes,
+                           isv_prod_id=self.qe_isv_prod_id, isv_svn=self.qe_isv_svn)
 
     def build(self, qe_report: bytes | None = None, qe_signature: bytes | None = None,
               signature: bytes | None = None) -> bytes:

@@ -40,6 +40,8 @@ ATT_KEY_SIZE = 64
 _HEADER = struct.Struct("<HHIHH16s20s")
 
 # SGX report body offsets used for the QE report.
+_QE_MISC_SELECT = slice(16, 20)
+_QE_ATTRIBUTES = slice(48, 64)
 _QE_MR_ENCLAVE = slice(64, 96)
 _QE_MR_SIGNER = slice(128, 160)
 _QE_ISV_PROD_ID = slice(256, 258)
@@ -105,6 +107,14 @@ class QeReportCertification:
     @property
     def qe_isv_svn(self) -> int:
         return int.from_bytes(self.qe_report[_QE_ISV_SVN], "little")
+
+    @property
+    def qe_misc_select(self) -> int:
+        return int.from_bytes(self.qe_report[_QE_MISC_SELECT], "little")
+
+    @property
+    def qe_attributes(self) -> bytes:
+        return self.qe_report[_QE_ATTRIBUTES]
 
 
 @dataclass(frozen=True)

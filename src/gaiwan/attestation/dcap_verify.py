@@ -2,26 +2,33 @@
 
 The checks follow the chain of trust of "Intel SGX ECDSA Quote Library API" (quote verification):
 
-1. the PCK certificate chain in the certification data chains to the given root, valid at `at`;
+1. the PCK certificate chain in the certification data chains to the given root, valid at `at`,
+   and, when CRLs are given, no certificate of it is revoked (gaiwan.attestation.crl);
 2. the QE report is signed by the PCK leaf key (ECDSA P-256, SHA-256 over the 384 bytes);
 3. the QE report's REPORTDATA is SHA-256(attestation key || QE auth data) followed by 32 zero
    bytes: this is how the hardware-certified QE vouches for the attestation key;
 4. the quote signature over header||body verifies with that attestation key;
-5. the TCB status, from Intel's TCB info collateral when given (gaiwan.attestation.tcb_info),
-   else as the caller states it, is one the policy accepts.
+5. when Intel's QE identity is given (gaiwan.attestation.qe_identity), the QE report is that of
+   Intel's QE ("QE" for SGX, "TD_QE" for TDX) and the QE's TCB status is one the policy accepts;
+6. the TCB status, from Intel's TCB info collateral when given (gaiwan.attestation.tcb_info; for
+   TDX also the TD's TEE_TCB_SVN and TDX module), else as the caller states it, merged with the
+   QE's status, is one the policy accepts.
 
-Everything is given as bytes (quote, root, collateral) and a time; no network, no files. Each
-failure raises AttestationError naming the step. Signatures on the wire are raw r||s (32 bytes
-each, big-endian); keys are raw X||Y, which is the uncompressed SEC1 point without its 0x04.
+The TCB info and QE identity are signed by the TCB Signing certificate, whose issuer chain is
+checked against the root and, when CRLs are given, against the root CA CRL too. Everything is
+given as bytes (quote, root, collateral) and a time; no network, no files. Each failure raises
+AttestationError naming the step. Signatures on the wire are raw r||s (32 bytes each,
+big-endian); keys are raw X||Y, which is the uncompressed SEC1 point without its 0x04.
 
-Not checked here: the QE identity collateral (QE MRSIGNER/ISVPRODID/ISVSVN against Intel's
-signed QE identity) and CRLs for the PCK chain; callers needing them must add them.
+Collateral is optional here so that each step can be exercised alone; the attestation service
+(gaiwan.attestation.dcap_evidence) always passes all of it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -30,9 +37,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..errors import AttestationError
 from .chain import load_certificate, split_pem_chain, verify_chain
+from .crl import check_not_revoked, load_crl
 from .dcap import CERT_PCK_CHAIN, DcapQuote, parse_dcap_quote
 from .p256 import p256_public_key, verify_raw_signature
-from .policy import Policy
+from .policy import Policy, merge_statuses
+from .qe_identity import qe_status, verify_qe_identity
 from .tcb_info import tcb_status_from_collateral
 
 
@@ -43,6 +52,7 @@ class VerifiedQuote:
     quote: DcapQuote
     tcb_status: str
     pck_certificate: x509.Certificate
+    qe_tcb_status: str | None = None
 
 
 def verify_pck_chain(certs: list[x509.Certificate], root: x509.Certificate, at: datetime) -> None:
@@ -52,20 +62,39 @@ def verify_pck_chain(certs: list[x509.Certificate], root: x509.Certificate, at: 
         raise AttestationError(f"PCK certificate chain: {exc.message}") from None
 
 
+def _tcb_signing_chain(chain_pem: bytes, root: x509.Certificate, at: datetime,
+                       crls: Sequence[x509.CertificateRevocationList] | None) -> None:
+    """Revocation of the TCB signing chain; its signatures are checked with each document."""
+    if crls is None:
+        return
+    chain = split_pem_chain(chain_pem, "TCB signing chain")
+    try:
+        verify_chain(chain, root, at)
+    except AttestationError as exc:
+        raise AttestationError(f"TCB signing chain: {exc.message}") from None
+    check_not_revoked(chain, root, crls, at, "TCB signing chain")
+
+
 def verify_dcap_quote(quote: bytes | DcapQuote, intel_root: bytes, *, at: datetime | None = None,
                       policy: Policy = Policy(), tcb_status: str | None = None,
                       tcb_info: bytes | None = None,
-                      tcb_info_chain: bytes | None = None) -> VerifiedQuote:
+                      tcb_info_chain: bytes | None = None,
+                      qe_identity: bytes | None = None,
+                      crls: Sequence[bytes] | None = None) -> VerifiedQuote:
     """Verifies an ECDSA quote; its record and TCB status, or AttestationError with the reason.
 
     `intel_root` is the trust anchor (PEM or DER). TCB status: when `tcb_info` (Intel's TCB info
     JSON, as served with its signature) and `tcb_info_chain` (its PEM issuer chain) are given,
     the status is the one of the TCB level the PCK certificate reaches; otherwise `tcb_status`
-    must say it. Either way, `policy.accepted_statuses` decides.
+    must say it. `qe_identity` (Intel's enclave identity JSON for the QE, same issuer chain)
+    checks the QE and merges its status in. `crls` (DER, PEM or hex DER: the root CA CRL and the
+    PCK CA CRL) turns on revocation checks; then every certificate of the PCK chain and of the
+    TCB signing chain needs a current CRL from its issuer. `policy.accepted_statuses` decides.
     """
     parsed = quote if isinstance(quote, DcapQuote) else parse_dcap_quote(quote)
     when = at or datetime.now(timezone.utc)
     root = load_certificate(intel_root)
+    revocations = None if crls is None else [load_crl(c, "CRL") for c in crls]
     qe = parsed.qe
 
     if qe.certification_type != CERT_PCK_CHAIN:
@@ -74,6 +103,8 @@ def verify_dcap_quote(quote: bytes | DcapQuote, intel_root: bytes, *, at: dateti
             f"({CERT_PCK_CHAIN})")
     chain = split_pem_chain(qe.certification_data, "PCK certificate chain")
     verify_pck_chain(chain, root, when)
+    if revocations is not None:
+        check_not_revoked(chain, root, revocations, when, "PCK certificate chain")
     pck = chain[0]
     pck_key = pck.public_key()
     if not isinstance(pck_key, ec.EllipticCurvePublicKey) or not isinstance(pck_key.curve,
@@ -93,14 +124,31 @@ def verify_dcap_quote(quote: bytes | DcapQuote, intel_root: bytes, *, at: dateti
     verify_raw_signature(att_key, parsed.signature, parsed.signed_data,
                          "quote signature (by the attestation key)")
 
+    if (qe_identity is not None or tcb_info is not None) and tcb_info_chain is None:
+        raise AttestationError("TCB info or QE identity given without its issuer chain")
+    if tcb_info_chain is not None:
+        _tcb_signing_chain(tcb_info_chain, root, when, revocations)
+
+    qe_tcb = None
+    if qe_identity is not None:
+        assert tcb_info_chain is not None
+        identity = verify_qe_identity(qe_identity, tcb_info_chain, root, when,
+                                      "TD_QE" if parsed.is_tdx else "QE")
+        qe_tcb = qe_status(identity, qe)
+        if qe_tcb not in policy.accepted_statuses:
+            raise AttestationError(
+                f"QE TCB status {qe_tcb} (QE ISVSVN {qe.qe_isv_svn}) is not accepted "
+                f"(accepted: {', '.join(sorted(policy.accepted_statuses))})")
+
     if tcb_info is not None:
-        if tcb_info_chain is None:
-            raise AttestationError("TCB info given without its issuer chain")
+        assert tcb_info_chain is not None
         status = tcb_status_from_collateral(tcb_info, tcb_info_chain, root, pck, when,
-                                            tdx=parsed.is_tdx)
+                                            td=parsed.td_report() if parsed.is_tdx else None)
     elif tcb_status is not None:
         status = tcb_status
     else:
         raise AttestationError("no TCB status: give TCB info collateral or the status")
+    if qe_tcb is not None:
+        status = merge_statuses(status, qe_tcb)
     policy.check_status(status)
-    return VerifiedQuote(parsed, status, pck)
+    return VerifiedQuote(parsed, status, pck, qe_tcb)

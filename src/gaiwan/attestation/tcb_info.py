@@ -6,27 +6,36 @@ certificate whose chain is in the `TCB-Info-Issuer-Chain` header) and "Intel SGX
 and Certificate Revocation List Profile Specification" (the SGX extension, OID
 1.2.840.113741.1.13.1, carrying the platform's TCB component SVNs, PCESVN and FMSPC).
 
-Read: `tcbInfo.{fmspc, nextUpdate, tcbLevels[].{tcb, tcbStatus}}` and the hex `signature` (r||s
-over the exact bytes of the `tcbInfo` value). The status is that of the first level (they are
-listed newest first) whose 16 SGX component SVNs and PCESVN the PCK certificate all reaches.
-TDX levels also compare the TD's TEE_TCB_SVN; that is not implemented, so TDX collateral is
-refused and the caller states the status instead. A full ASN.1 library was not worth a
-dependency for one extension: the few DER shapes used here are decoded by hand.
+Read: `tcbInfo.{id, fmspc, issueDate, nextUpdate, tcbLevels[].{tcb, tcbStatus}}` and the hex
+`signature` (r||s over the exact bytes of the `tcbInfo` value, gaiwan.attestation.signed_json).
+The status is that of the first level (they are listed newest first) whose 16 SGX component SVNs
+and PCESVN the PCK certificate all reaches.
+
+TDX (TCB info v3 with `id` "TDX", Intel PCS "tcb-info-tdx-v4" and the Quote Verification
+Library's TDX checks): a level must also be reached by the TD's TEE_TCB_SVN, byte i against
+`tdxtcbcomponents[i].svn`. Byte 1 of TEE_TCB_SVN is the TDX module's major version: when it is
+0 the module is checked against `tdxModule` (MRSIGNERSEAM equal to `mrsigner`, SEAM attributes
+under `attributesMask` equal to `attributes`) and all 16 bytes are compared; otherwise against
+the `tdxModuleIdentities` entry `TDX_<major as 2 hex digits>`, whose own `tcbLevels` give the
+module a status from byte 0 (its ISVSVN), and the level comparison starts at byte 2. The module
+status is merged into the platform status (gaiwan.attestation.policy.merge_statuses).
+
+A full ASN.1 library was not worth a dependency for one extension: the few DER shapes used here
+are decoded by hand.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..errors import AttestationError
-from .chain import split_pem_chain, verify_chain
-from .p256 import verify_raw_signature
+from .dcap import TdReport
+from .policy import merge_statuses
+from .signed_json import check_current, verified_body
 
 SGX_EXTENSION = x509.ObjectIdentifier("1.2.840.113741.1.13.1")
 _TCB = "1.2.840.113741.1.13.1.2"
@@ -116,28 +125,6 @@ def platform_tcb(pck: x509.Certificate) -> PlatformTcb:
     return PlatformTcb(fmspc, svns, pce_svn)
 
 
-def _signed_tcb_info(text: bytes) -> tuple[dict[str, Any], bytes, bytes]:
-    """The tcbInfo object, its exact bytes (what was signed) and the signature.
-
-    The object is decoded from the very bytes whose signature is checked, never from a second
-    parse of the document: with a repeated key, the two could differ.
-    """
-    try:
-        decoded = text.decode()
-        doc = json.loads(decoded)
-        key = '"tcbInfo"'
-        start = decoded.index(":", decoded.index(key) + len(key)) + 1
-        while decoded[start] in " \t\r\n":
-            start += 1
-        info, end = json.JSONDecoder().raw_decode(decoded, start)
-        signature = bytes.fromhex(doc["signature"])
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError):
-        raise AttestationError("TCB info is not a signed tcbInfo JSON document") from None
-    if not isinstance(info, dict):
-        raise AttestationError("TCB info has no tcbInfo object")
-    return info, decoded[start:end].encode(), signature
-
-
 def _level_svns(tcb: Any) -> tuple[tuple[int, ...], int]:
     """A level's 16 SGX component SVNs and PCESVN (TCB info v3 list, or v2 named fields)."""
     if "sgxtcbcomponents" in tcb:
@@ -149,32 +136,54 @@ def _level_svns(tcb: Any) -> tuple[tuple[int, ...], int]:
     return svns, int(tcb["pcesvn"])
 
 
-def _time(text: object, what: str) -> datetime:
+def _reaches(want: tuple[int, ...] | list[int], have: bytes | tuple[int, ...],
+             start: int = 0) -> bool:
+    return all(want[i] <= have[i] for i in range(start, len(want)))
+
+
+def _tdx_module_status(info: dict[str, Any], td: TdReport) -> str | None:
+    """Checks the TDX module (SEAM) against the TCB info; its own status when it has one."""
+    isv_svn, major = td.tee_tcb_svn[0], td.tee_tcb_svn[1]
+    status = None
+    if major == 0:
+        module = info.get("tdxModule")
+        name = "tdxModule"
+    else:
+        name = f"TDX_{major:02X}"
+        module = next((m for m in info.get("tdxModuleIdentities") or []
+                       if isinstance(m, dict) and m.get("id") == name), None)
+    if not isinstance(module, dict):
+        raise AttestationError(f"TCB info has no TDX module identity {name}")
     try:
-        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        raise AttestationError(f"TCB info {what} {text!r} is not a time") from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        mrsigner = bytes.fromhex(module["mrsigner"])
+        attributes = int(module["attributes"], 16)
+        mask = int(module["attributesMask"], 16)
+        if major != 0:
+            status = next((str(level["tcbStatus"]) for level in module["tcbLevels"]
+                           if int(level["tcb"]["isvsvn"]) <= isv_svn), None)
+            if status is None:
+                raise AttestationError(
+                    f"TDX module ISVSVN {isv_svn} is below every TCB level of {name}")
+    except (KeyError, TypeError, ValueError):
+        raise AttestationError(f"TCB info TDX module identity {name} is malformed") from None
+    if td.mr_signer_seam != mrsigner:
+        raise AttestationError(
+            f"TDX module MRSIGNERSEAM {td.mr_signer_seam.hex()} is not the {name} mrsigner")
+    if int.from_bytes(td.seam_attributes, "big") & mask != attributes:
+        raise AttestationError(f"TDX module SEAM attributes do not match {name}")
+    return status
 
 
 def tcb_status_from_collateral(tcb_info: bytes, issuer_chain_pem: bytes, root: x509.Certificate,
-                               pck: x509.Certificate, at: datetime, tdx: bool = False) -> str:
-    """The TCB status Intel's signed TCB info gives the platform of `pck`, at time `at`."""
-    chain = split_pem_chain(issuer_chain_pem, "TCB info issuer chain")
-    try:
-        verify_chain(chain, root, at)
-    except AttestationError as exc:
-        raise AttestationError(f"TCB info issuer chain: {exc.message}") from None
-    info, signed, signature = _signed_tcb_info(tcb_info)
-    signer = chain[0].public_key()
-    if not isinstance(signer, ec.EllipticCurvePublicKey) or not isinstance(signer.curve,
-                                                                           ec.SECP256R1):
-        raise AttestationError("TCB signing certificate does not hold a P-256 key")
-    verify_raw_signature(signer, signature, signed, "TCB info signature")
-    if tdx or info.get("id") == "TDX":
-        raise AttestationError("TDX TCB info is not evaluated; state the TCB status instead")
-    if _time(info.get("nextUpdate"), "nextUpdate") < at:
-        raise AttestationError(f"TCB info expired at {info.get('nextUpdate')}")
+                               pck: x509.Certificate, at: datetime,
+                               td: TdReport | None = None) -> str:
+    """The TCB status Intel's signed TCB info gives the platform of `pck` (and TD `td`) at `at`."""
+    info, _ = verified_body(tcb_info, "tcbInfo", "TCB info", issuer_chain_pem, root, at)
+    kind = str(info.get("id", "SGX"))
+    if kind != ("TDX" if td is not None else "SGX"):
+        raise AttestationError(
+            f"TCB info is for {kind}, the quote is {'TDX' if td is not None else 'SGX'}")
+    check_current(info, "TCB info", at)
     platform = platform_tcb(pck)
     if str(info.get("fmspc", "")).lower() != platform.fmspc.hex():
         raise AttestationError(
@@ -183,13 +192,22 @@ def tcb_status_from_collateral(tcb_info: bytes, issuer_chain_pem: bytes, root: x
     levels = info.get("tcbLevels")
     if not isinstance(levels, list):
         raise AttestationError("TCB info has no tcbLevels list")
+    module_status = _tdx_module_status(info, td) if td is not None else None
     for level in levels:
         try:
             svns, pce_svn = _level_svns(level["tcb"])
             status = str(level["tcbStatus"])
+            tdx_svns = ([int(c["svn"]) for c in level["tcb"]["tdxtcbcomponents"]]
+                        if td is not None else [])
         except (KeyError, TypeError, ValueError):
             raise AttestationError("TCB info holds a malformed TCB level") from None
-        if pce_svn <= platform.pce_svn and all(
-                want <= have for want, have in zip(svns, platform.sgx_svns)):
-            return status
-    raise AttestationError("the PCK certificate's TCB is below every TCB level of the TCB info")
+        if td is not None and len(tdx_svns) != 16:
+            raise AttestationError("TCB info holds a malformed TCB level")
+        if pce_svn > platform.pce_svn or not _reaches(svns, platform.sgx_svns):
+            continue
+        if td is not None and not _reaches(tdx_svns, td.tee_tcb_svn,
+                                           2 if td.tee_tcb_svn[1] else 0):
+            continue
+        return merge_statuses(status, module_status) if module_status else status
+    what = "PCK certificate's TCB" if td is None else "PCK certificate's and TD's TCB"
+    raise AttestationError(f"the {what} is below every TCB level of the TCB info")
