@@ -66,7 +66,9 @@ def test_gramine_quote_binds_report_data(tmp_path: Path) -> None:
     backend = GramineSgx(tmp_path, FakeGramine(tmp_path))
     evidence = backend.quote(DATA)
     assert evidence.data == b"QUOTE:" + DATA and evidence.provider == "dcap"
-    assert evidence.evidence_type == "gramine-sgx"
+    assert evidence.evidence_type == "sgx-dcap"
+    epid = GramineSgx(tmp_path / "epid", FakeGramine(tmp_path / "epid", b"epid")).quote(DATA)
+    assert epid.evidence_type == "sgx-epid"
 
 
 def test_gramine_sealing_keys(tmp_path: Path) -> None:
@@ -108,7 +110,14 @@ def test_tsm_report_per_request(tmp_path: Path) -> None:
     """Each request makes its own report directory, reads outblob and provider, then removes it."""
     evidence = Tsm(tmp_path, FakeTsm()).quote(DATA)
     assert evidence.data == b"TDQUOTE:" + DATA and evidence.provider == "tdx_guest"
+    assert evidence.evidence_type == "tdx-dcap"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_tsm_other_provider_is_typed_by_provider(tmp_path: Path) -> None:
+    """Evidence of a non-TDX provider is not called tdx-dcap, so the service refuses it by type."""
+    evidence = Tsm(tmp_path, FakeTsm(provider=b"sev_guest")).quote(DATA)
+    assert evidence.evidence_type == "tsm-sev_guest"
 
 
 def test_tsm_concurrent_writer_is_detected(tmp_path: Path) -> None:

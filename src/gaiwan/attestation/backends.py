@@ -16,6 +16,10 @@ the evidence from `outblob`, the TEE from `provider` (`tdx_guest`, `sev_guest`, 
 counts writes to the report's inputs; if it changed between our write and our read, another writer
 raced us and the outblob may not be ours: the backend retries, then gives up with that reason.
 Each request uses its own report directory, removed afterwards.
+
+Evidence types say what the bytes are (gaiwan.attestation.dcap_evidence): Gramine's dcap quotes
+are `sgx-dcap`, its EPID quotes `sgx-epid`; tsm's TDX quotes are `tdx-dcap`, other providers'
+evidence `tsm-<provider>`. The attestation service verifies sgx-dcap and tdx-dcap only.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ TSM_ROOT = Path("/sys/kernel/config/tsm/report")
 REPORT_DATA_SIZE = 64
 TSM_ATTEMPTS = 3
 SEALING_POLICIES = ("_sgx_mrenclave", "_sgx_mrsigner")
+
+
+class Backend(Protocol):
+    def quote(self, report_data: bytes) -> "Evidence": ...
 
 
 class Files(Protocol):
@@ -75,10 +83,16 @@ def _check_report_data(report_data: bytes) -> None:
         raise AttestationError(f"report data must be {REPORT_DATA_SIZE} bytes, not {len(report_data)}")
 
 
+def gramine_evidence_type(attestation_type: str) -> str:
+    return f"sgx-{attestation_type}"
+
+
+def tsm_evidence_type(provider: str) -> str:
+    return "tdx-dcap" if provider == "tdx_guest" else f"tsm-{provider}"
+
+
 class GramineSgx:
     """Quotes and sealing keys from inside a Gramine-SGX enclave."""
-
-    evidence_type = "gramine-sgx"
 
     def __init__(self, root: Path = GRAMINE_ROOT, files: Files | None = None) -> None:
         self._root = root
@@ -103,7 +117,7 @@ class GramineSgx:
             quote = self._read("quote")
         if not quote:
             raise AttestationError("Gramine returned an empty quote")
-        return Evidence(self.evidence_type, quote, kind)
+        return Evidence(gramine_evidence_type(kind), quote, kind)
 
     def sealing_key(self, policy: str = "_sgx_mrsigner") -> bytes:
         """The enclave's 16-byte sealing key for `policy` (bound to MRSIGNER by default)."""
@@ -117,8 +131,6 @@ class GramineSgx:
 
 class Tsm:
     """Evidence from the Linux configfs-tsm report interface (TDX, SEV-SNP guests)."""
-
-    evidence_type = "tsm"
 
     def __init__(self, root: Path = TSM_ROOT, files: Files | None = None) -> None:
         self._root = root
@@ -139,7 +151,7 @@ class Tsm:
                 if self._generation(report) == before:
                     if not outblob:
                         raise AttestationError(f"{provider} returned empty evidence")
-                    return Evidence(self.evidence_type, outblob, provider)
+                    return Evidence(tsm_evidence_type(provider), outblob, provider)
             raise AttestationError(
                 f"configfs-tsm generation of {report.name} kept changing: another writer is "
                 f"using this report ({TSM_ATTEMPTS} attempts)")

@@ -1,7 +1,8 @@
 """enclave_info.toml: the measurements auditors vouch for, and their signatures over it.
 
 The format is Teaclave's: one table `[teaclave_<service>_service]` per service with `mr_enclave`
-and `mr_signer` as lower-case hex; each auditor signs the file's exact bytes with RSA PKCS#1 v1.5
+and `mr_signer` as lower-case hex (for a TDX trust domain, the digests of
+gaiwan.attestation.td_measurement, optionally with `mr_td` and `rtmr0`..`rtmr3` in clear); each auditor signs the file's exact bytes with RSA PKCS#1 v1.5
 SHA-256 and ships the raw signature as `<auditor>.sign.sha256` beside `<auditor>.public.pem`.
 
 Verification counts distinct auditor keys, not signature files: the same key signing twice counts
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -22,6 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ..errors import AttestationError
+from .dcap import TdReport
+from .td_measurement import td_mr_enclave, td_mr_signer
 
 SIGNATURE_SUFFIX = ".sign.sha256"
 PUBLIC_KEY_SUFFIX = ".public.pem"
@@ -38,14 +41,27 @@ class Measurement:
 
 
 @dataclass(frozen=True)
+class TdMeasurement:
+    """A TD's registers as listed in clear (48 bytes each); they hash to the table's mr_enclave."""
+
+    mr_td: bytes
+    rtmrs: tuple[bytes, bytes, bytes, bytes]
+
+
+_TD_KEYS = ("mr_td", "rtmr0", "rtmr1", "rtmr2", "rtmr3")
+
+
+@dataclass(frozen=True)
 class EnclaveInfo:
     """The loaded tables: table name (`teaclave_<service>_service`) to measurement.
 
-    `signed_by` names the auditors whose signatures were verified when it was loaded from disk.
+    `signed_by` names the auditors whose signatures were verified when it was loaded from disk;
+    `td` holds the TD registers of the tables that list them.
     """
 
     tables: dict[str, Measurement]
     signed_by: tuple[str, ...] = ()
+    td: dict[str, TdMeasurement] = field(default_factory=dict)
 
     def service_of(self, mr_enclave: bytes, mr_signer: bytes) -> str | None:
         """The service these measurements are listed for, if any."""
@@ -73,6 +89,45 @@ class EnclaveInfo:
                 f"({want.mr_signer.hex()})")
 
 
+    def check_td(self, service: str, td: TdReport) -> None:
+        """Raises unless the TD is the one listed for `service`: register by register when the
+        table lists them, then by the mr_enclave/mr_signer digests (td_measurement)."""
+        listed = self.td.get(table_name(service))
+        if listed is not None:
+            if td.mr_td != listed.mr_td:
+                raise AttestationError(
+                    f"MRTD {td.mr_td.hex()} of {service} is not the one in enclave_info "
+                    f"({listed.mr_td.hex()})")
+            for i, (have, want) in enumerate(zip(td.rtmrs, listed.rtmrs)):
+                if have != want:
+                    raise AttestationError(
+                        f"RTMR{i} {have.hex()} of {service} is not the one in enclave_info "
+                        f"({want.hex()})")
+        self.check(service, td_mr_enclave(td.mr_td, td.rtmrs),
+                   td_mr_signer(td.mr_config_id, td.mr_owner, td.mr_owner_config))
+
+
+def _td_measurement(name: str, table: dict[str, object], mr_enclave: bytes) -> TdMeasurement | None:
+    present = [key for key in _TD_KEYS if key in table]
+    if not present:
+        return None
+    if len(present) != len(_TD_KEYS):
+        raise AttestationError(
+            f"enclave_info table {name} lists {', '.join(present)}: a TD needs all of "
+            f"{', '.join(_TD_KEYS)}")
+    try:
+        values = [bytes.fromhex(str(table[key])) for key in _TD_KEYS]
+    except ValueError:
+        raise AttestationError(f"enclave_info table {name}: TD registers must be hex") from None
+    if any(len(v) != 48 for v in values):
+        raise AttestationError(f"enclave_info table {name}: TD registers must be 48 bytes")
+    listed = TdMeasurement(values[0], (values[1], values[2], values[3], values[4]))
+    if td_mr_enclave(listed.mr_td, listed.rtmrs) != mr_enclave:
+        raise AttestationError(
+            f"enclave_info table {name}: mr_enclave is not SHA-256(mr_td || rtmr0..rtmr3)")
+    return listed
+
+
 def render(measurements: dict[str, tuple[bytes, bytes]]) -> bytes:
     """The file text, byte-for-byte stable for the same measurements (auditors sign these bytes)."""
     blocks = [
@@ -88,6 +143,7 @@ def parse(content: bytes) -> EnclaveInfo:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise AttestationError(f"enclave_info is not valid TOML: {exc}") from None
     tables: dict[str, Measurement] = {}
+    td: dict[str, TdMeasurement] = {}
     for name, table in doc.items():
         if not isinstance(table, dict):
             raise AttestationError(f"enclave_info entry {name!r} is not a table")
@@ -100,7 +156,10 @@ def parse(content: bytes) -> EnclaveInfo:
         if len(enclave) != 32 or len(signer) != 32:
             raise AttestationError(f"enclave_info table {name}: measurements must be 32 bytes")
         tables[name] = Measurement(enclave, signer)
-    return EnclaveInfo(tables)
+        listed = _td_measurement(name, table, enclave)
+        if listed is not None:
+            td[name] = listed
+    return EnclaveInfo(tables, td=td)
 
 
 def sign(content: bytes, private_key: rsa.RSAPrivateKey) -> bytes:
@@ -194,5 +253,6 @@ def load_verified(path: Path, auditors: Path, threshold: int) -> EnclaveInfo:
     except FileNotFoundError:
         raise AttestationError(f"no enclave_info at {path}") from None
     signed_by = verify_auditor_dir(content, auditors, threshold)
-    return EnclaveInfo(parse(content).tables, tuple(signed_by))
+    parsed = parse(content)
+    return EnclaveInfo(parsed.tables, tuple(signed_by), parsed.td)
 

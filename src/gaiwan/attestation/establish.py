@@ -5,6 +5,11 @@ stale enclave_info fails fast with a message saying what to run instead of a ref
 attestation service. It then makes a fresh P-256 key that never leaves the process, binds it into
 evidence, and asks the attestation service to verify it. The attestation service itself runs the
 same checks locally and certifies its own key.
+
+The evidence comes from `[attestation] backend`: `simulated` measures the code and signs with
+the simulated TEE key; `gramine-sgx` and `tsm` ask the TEE for a quote over the key (REPORTDATA =
+X||Y, the same rule), and the service learns its own measurement from that quote, since only the
+hardware knows it. A backend that cannot produce evidence stops the service (ConfigError).
 """
 
 from __future__ import annotations
@@ -22,12 +27,16 @@ from ..logs import Logger
 from ..rpc.identity import ServiceIdentity
 from ..rpc.pb import gaiwan_attestation_pb2, gaiwan_attestation_pb2_grpc
 from ..rpc.server import message_options
+from .backends import Backend, GramineSgx, Tsm
+from .collateral import backend_name
+from .dcap_evidence import claims_of, parse_evidence
 from .keystore import cert_pem, private_key_pem, read_bytes
 from .measurement import mr_enclave, mr_signer
 from .pki import ATTESTATION_HOSTNAME
 from .quote import QuoteBody
 from .ratls import Endorsement, build_ra_tls_certificate, report_data_of
-from .simulated import EVIDENCE_TYPE, hardware_key, produce_evidence
+from .simulated import EVIDENCE_TYPE as SIMULATED
+from .simulated import hardware_key, produce_evidence
 from .verifier import Authority, Endorsed, check_evidence_type, load_enclave_info
 
 ATTEST_TIMEOUT_S = 30.0
@@ -82,30 +91,76 @@ def request_attestation(config: Config, request: gaiwan_attestation_pb2.AttestRe
         response.mesh_certificate, response.mesh_ca_certificate, response.not_after)
 
 
-def establish_identity(config: Config, service: str, log: Logger) -> ServiceIdentity:
-    """Attests this process as `service` and returns the key and certificates it serves with."""
-    enclave, signer = mr_enclave(config, service), mr_signer(config)
-    try:
-        check_evidence_type(config, EVIDENCE_TYPE)
-    except AttestationError as exc:
-        raise ConfigError(f"{service} cannot be attested: {exc.message}") from None
-    check_listed(config, service, enclave, signer)
+def evidence_backend(config: Config) -> Backend | None:
+    """The TEE backend `[attestation] backend` names; None for the simulated TEE."""
+    name = backend_name(config)
+    if name == "gramine-sgx":
+        return GramineSgx()
+    if name == "tsm":
+        return Tsm()
+    return None
 
-    key = ec.generate_private_key(ec.SECP256R1())
+
+def _simulated_evidence(config: Config, service: str,
+                        key: ec.EllipticCurvePrivateKey) -> tuple[bytes, bytes]:
+    """(evidence, mr_enclave) from the software TEE, once this build is known to be listed."""
+    enclave, signer = mr_enclave(config, service), mr_signer(config)
+    check_listed(config, service, enclave, signer)
     quote = QuoteBody(mr_enclave=enclave, mr_signer=signer,
                       report_data=report_data_of(key.public_key()))
-    evidence = produce_evidence(quote, hardware_key(config))
+    return produce_evidence(quote, hardware_key(config)), enclave
+
+
+def _tee_evidence(config: Config, service: str, backend: Backend,
+                  key: ec.EllipticCurvePrivateKey) -> tuple[str, bytes, bytes]:
+    """(evidence type, evidence, mr_enclave) from a real TEE, once its quote's measurement is
+    known to be listed."""
+    try:
+        evidence = backend.quote(report_data_of(key.public_key()))
+        check_evidence_type(config, evidence.evidence_type)
+        body, _, td = claims_of(parse_evidence(evidence.evidence_type, evidence.data))
+    except AttestationError as exc:
+        raise ConfigError(f"{service} cannot be attested: {exc.message}") from None
+    try:
+        info = load_enclave_info(config)
+        if td is not None:
+            info.check_td(service, td)
+        else:
+            info.check(service, body.mr_enclave, body.mr_signer)
+    except AttestationError as exc:
+        raise ConfigError(f"{service} cannot be attested: {exc.message}; have the auditors "
+                          "sign an enclave_info listing this build") from None
+    return evidence.evidence_type, evidence.data, body.mr_enclave
+
+
+def establish_identity(config: Config, service: str, log: Logger,
+                       backend: Backend | None = None) -> ServiceIdentity:
+    """Attests this process as `service` and returns the key and certificates it serves with.
+
+    `backend` overrides the configured one (tests pass fakes of the TEE file interfaces).
+    """
+    tee = backend or evidence_backend(config)
+    key = ec.generate_private_key(ec.SECP256R1())
+    if tee is None:
+        try:
+            check_evidence_type(config, SIMULATED)
+        except AttestationError as exc:
+            raise ConfigError(f"{service} cannot be attested: {exc.message}") from None
+        evidence_type = SIMULATED
+        evidence, enclave = _simulated_evidence(config, service, key)
+    else:
+        evidence_type, evidence, enclave = _tee_evidence(config, service, tee, key)
     public_der = key.public_key().public_bytes(serialization.Encoding.DER,
                                                serialization.PublicFormat.SubjectPublicKeyInfo)
     if service == "attestation":
-        endorsed = Authority.load(config).attest(service, EVIDENCE_TYPE, evidence, public_der)
+        endorsed = Authority.load(config).attest(service, evidence_type, evidence, public_der)
     else:
         request = gaiwan_attestation_pb2.AttestRequest(
-            service=service, evidence_type=EVIDENCE_TYPE, evidence=evidence, public_key=public_der)
+            service=service, evidence_type=evidence_type, evidence=evidence, public_key=public_der)
         endorsed = request_attestation(config, request, log)
     _check_certifies(endorsed.mesh_cert_pem, public_der)
     ra_tls = build_ra_tls_certificate(key, endorsed.endorsement, service)
-    log.info("attested", role=service, measurement=enclave.hex(), evidence_type=EVIDENCE_TYPE)
+    log.info("attested", role=service, measurement=enclave.hex(), evidence_type=evidence_type)
     return ServiceIdentity(
         role=service,
         key_pem=private_key_pem(key),

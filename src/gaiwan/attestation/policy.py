@@ -52,6 +52,37 @@ _IAS_STATUS = {
 }
 
 
+_IAS_WORD = {dcap: ias for ias, dcap in _IAS_STATUS.items() if ias != "KEY_REVOKED"}
+
+
+def ias_status(status: str) -> str:
+    """The IAS word for a DCAP TCB status, so Teaclave clients read endorsed reports; else itself.
+
+    OutOfDateConfigurationNeeded has no IAS word; Gaiwan clients read the DCAP word as it is.
+    """
+    return _IAS_WORD.get(status, status)
+
+
+# An enclave (QE, TDX module) that is out of date or revoked makes the whole platform so, as in
+# Intel's Quote Verification Library: the platform status is "worsened" by the component's.
+_WORSENED_BY_OUT_OF_DATE = {
+    UP_TO_DATE: OUT_OF_DATE,
+    SW_HARDENING_NEEDED: OUT_OF_DATE,
+    CONFIGURATION_NEEDED: OUT_OF_DATE_CONFIGURATION_NEEDED,
+    CONFIGURATION_AND_SW_HARDENING_NEEDED: OUT_OF_DATE_CONFIGURATION_NEEDED,
+}
+
+
+def merge_statuses(platform: str, component: str) -> str:
+    """The platform's TCB status once an enclave it relies on (status UpToDate, OutOfDate or
+    Revoked) is taken into account."""
+    if component == REVOKED:
+        return REVOKED
+    if component == OUT_OF_DATE:
+        return _WORSENED_BY_OUT_OF_DATE.get(platform, platform)
+    return platform
+
+
 def tcb_status(quote_status: str) -> str:
     """The DCAP TCB status a report's isvEnclaveQuoteStatus means; raises when it means none."""
     if quote_status in TCB_STATUSES:

@@ -75,13 +75,14 @@ def _timestamp(text: str) -> datetime:
 
 
 def build_report(quote: QuoteBody, evidence_type: str, mode: str,
-                 now: datetime | None = None) -> bytes:
+                 now: datetime | None = None, quote_status: str = STATUS_OK) -> bytes:
+    """The report JSON; `quote_status` is the verified status (gaiwan.attestation.policy.ias_status)."""
     when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     report = {
         "id": secrets.token_hex(16),
         "timestamp": when.strftime("%Y-%m-%dT%H:%M:%S.%f"),
         "version": REPORT_VERSION,
-        "isvEnclaveQuoteStatus": STATUS_OK,
+        "isvEnclaveQuoteStatus": quote_status,
         "isvEnclaveQuoteBody": base64.b64encode(quote.to_bytes()).decode(),
         "gaiwanEvidenceType": evidence_type,
         "gaiwanMode": mode,

@@ -6,8 +6,15 @@ auditors signed the enclave_info we compare against, and the quote's measurement
 listed there for the role asked for. Only then is a report signed and a mesh certificate issued;
 any failure raises AttestationError (PERMISSION_DENIED) naming the check that failed.
 
-enclave_info is re-read for every request, so `gaiwan enclave-info refresh` takes effect without
-restarting the attestation service.
+Evidence types: `simulated` (the software TEE, development only, verified with the simulated
+hardware key), `sgx-dcap` and `tdx-dcap` (real quotes, verified against Intel's collateral by
+gaiwan.attestation.dcap_evidence; the TCB status that passed the policy goes into the report, in
+the IAS word Teaclave clients know). A debug enclave or TD is refused outside development mode:
+its memory is open to the host. For a TD, the measurements compared and reported are the
+digests of gaiwan.attestation.td_measurement.
+
+enclave_info and the DCAP collateral are re-read for every request, so `gaiwan enclave-info
+refresh` and new collateral files take effect without restarting the attestation service.
 """
 
 from __future__ import annotations
@@ -23,15 +30,20 @@ from ..config import Config
 from ..errors import AttestationError, ConfigError
 from ..home import SERVICES
 from . import enclave_info as enclave_info_file
+from .collateral import DcapCollateral, load_collateral
+from .dcap import TdReport
+from .dcap_evidence import DCAP_TYPES, verify_dcap_evidence
 from .enclave_info import EnclaveInfo
 from .keystore import KeyFiles, cert_pem, load_cert, load_private_key
 from .mesh import issue_mesh_certificate, mesh_ttl
+from .policy import UP_TO_DATE, Policy, ias_status
+from .quote import QuoteBody
 from .ratls import Endorsement, report_data_of
 from .report import build_report, sign_report
 from .simulated import EVIDENCE_TYPE as SIMULATED
 from .simulated import hardware_key, verify_evidence
 
-EVIDENCE_TYPES = (SIMULATED,)
+EVIDENCE_TYPES = (SIMULATED, *DCAP_TYPES)
 
 
 @dataclass(frozen=True)
@@ -62,8 +74,15 @@ def check_evidence_type(config: Config, evidence_type: str) -> None:
             f"simulated evidence is refused in {config.mode} mode (it is for development only)")
 
 
+@dataclass(frozen=True)
+class _Verified:
+    body: QuoteBody
+    tcb_status: str
+    td: TdReport | None = None
+
+
 class Authority:
-    def __init__(self, config: Config, tee_public_key: ec.EllipticCurvePublicKey,
+    def __init__(self, config: Config, tee_public_key: ec.EllipticCurvePublicKey | None,
                  signing_key: rsa.RSAPrivateKey, signing_chain: tuple[bytes, ...],
                  mesh_ca_key: ec.EllipticCurvePrivateKey, mesh_ca_cert: x509.Certificate) -> None:
         self._config = config
@@ -75,6 +94,11 @@ class Authority:
 
     @classmethod
     def load(cls, config: Config) -> "Authority":
+        """The authority of this platform; ConfigError when its backend's collateral is missing.
+
+        The simulated TEE key is optional: a platform on real TEEs does not have it, and then
+        refuses simulated evidence.
+        """
         files = KeyFiles(config.home)
         signing_key = load_private_key(files.report_signing_key)
         mesh_key = load_private_key(files.mesh_ca_key)
@@ -82,9 +106,35 @@ class Authority:
             raise ConfigError("the report signing key is not an RSA key")
         if not isinstance(mesh_key, ec.EllipticCurvePrivateKey):
             raise ConfigError("the mesh CA key is not an EC key")
+        load_collateral(config)
         chain = (load_cert(files.report_signing_cert).public_bytes(serialization.Encoding.DER),)
-        return cls(config, hardware_key(config).public_key(), signing_key, chain, mesh_key,
+        tee_key = hardware_key(config).public_key() if files.tee_sim_key.exists() else None
+        return cls(config, tee_key, signing_key, chain, mesh_key,
                    load_cert(files.mesh_ca_cert))
+
+    def _collateral(self) -> DcapCollateral:
+        try:
+            collateral = load_collateral(self._config, required=True)
+        except ConfigError as exc:
+            raise AttestationError(f"DCAP evidence cannot be verified: {exc.message}") from None
+        assert collateral is not None
+        return collateral
+
+    def _verify(self, evidence_type: str, evidence: bytes,
+                when: datetime) -> _Verified:
+        """The quote body standing for the evidence and its status, once its signatures hold."""
+        if evidence_type == SIMULATED:
+            if self._tee_public_key is None:
+                raise AttestationError("simulated evidence is refused: this platform has no "
+                                       "simulated TEE key")
+            return _Verified(verify_evidence(evidence, self._tee_public_key), UP_TO_DATE)
+        claims = verify_dcap_evidence(evidence_type, evidence, self._collateral(),
+                                      Policy.from_config(self._config), when)
+        if claims.debug and not self._config.development:
+            raise AttestationError(
+                f"{evidence_type} evidence comes from a debug "
+                f"{'TD' if claims.td else 'enclave'}, refused in {self._config.mode} mode")
+        return _Verified(claims.body, claims.tcb_status, claims.td)
 
     def attest(self, service: str, evidence_type: str, evidence: bytes, public_key_der: bytes,
                now: datetime | None = None) -> Endorsed:
@@ -92,13 +142,19 @@ class Authority:
             raise AttestationError(f"unknown service {service!r}")
         check_evidence_type(self._config, evidence_type)
         public_key = _p256_key(public_key_der)
-        quote = verify_evidence(evidence, self._tee_public_key)
+        when = now or datetime.now(timezone.utc)
+        verified = self._verify(evidence_type, evidence, when)
+        quote = verified.body
         if quote.report_data != report_data_of(public_key):
             raise AttestationError("REPORTDATA of the quote is not the public key to certify")
-        load_enclave_info(self._config).check(service, quote.mr_enclave, quote.mr_signer)
+        info = load_enclave_info(self._config)
+        if verified.td is not None:
+            info.check_td(service, verified.td)
+        else:
+            info.check(service, quote.mr_enclave, quote.mr_signer)
 
-        when = now or datetime.now(timezone.utc)
-        report = build_report(quote, evidence_type, self._config.mode, now=when)
+        report = build_report(quote, evidence_type, self._config.mode, now=when,
+                              quote_status=ias_status(verified.tcb_status))
         endorsement = Endorsement(report, sign_report(report, self._signing_key),
                                   self._signing_chain)
         mesh = issue_mesh_certificate(self._mesh_ca_key, self._mesh_ca_cert, public_key, service,
