@@ -72,10 +72,12 @@ class _Reader:
     def u32(self, field: str) -> int:
         return int.from_bytes(self.take(4, field), "little")
 
-    def end(self) -> None:
-        if self._pos != len(self._data):
-            raise AttestationError(
-                f"{self._what} has {len(self._data) - self._pos} unexpected trailing bytes")
+    def end(self, zero_padding: bool = False) -> None:
+        """Nothing may follow, except (where allowed) zero bytes: quote buffers handed out by
+        TEE interfaces are often padded, and padding covered by no signature carries nothing."""
+        rest = self._data[self._pos:]
+        if rest and not (zero_padding and not any(rest)):
+            raise AttestationError(f"{self._what} has {len(rest)} unexpected trailing bytes")
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ def parse_dcap_quote(data: bytes) -> DcapQuote:
         raise AttestationError(f"TEE type {tee_type:#x} is neither SGX (0) nor TDX (0x81)")
     sig_size = reader.u32("signature data size")
     sig_reader = _Reader(reader.take(sig_size, "signature data"), "quote signature data")
-    reader.end()
+    reader.end(zero_padding=True)
 
     signature = sig_reader.take(SIGNATURE_SIZE, "quote signature")
     att_key = sig_reader.take(ATT_KEY_SIZE, "attestation key")
