@@ -17,7 +17,7 @@ from .policy import Policy
 from .quote import QuoteBody, parse_quote_body
 from .ratls import verify_ra_tls_certificate
 from .report import ReportClaims
-from .simulated import seal_key
+from .sealing import seal_key
 
 __all__ = [
     "EnclaveInfo",
