@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from gaiwan.rpc.identity import ServiceIdentity, mesh_hostname
+from gaiwan.rpc.identity import EVIDENCE_URI_PREFIX, ServiceIdentity, mesh_hostname
 
 
 def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -32,9 +32,13 @@ class MeshCA:
         )
         self.pem = self.cert.public_bytes(serialization.Encoding.PEM)
 
-    def identity(self, role: str) -> ServiceIdentity:
-        """A key and a certificate with CN=role and SAN <role>.mesh.gaiwan, for client or server."""
+    def identity(self, role: str, evidence_type: str = "") -> ServiceIdentity:
+        """A key and a certificate with CN=role and SAN <role>.mesh.gaiwan (and the evidence type,
+        when given, as the attestation service names it), for client or server."""
         key = ec.generate_private_key(ec.SECP256R1())
+        names: list[x509.GeneralName] = [x509.DNSName(mesh_hostname(role))]
+        if evidence_type:
+            names.append(x509.UniformResourceIdentifier(EVIDENCE_URI_PREFIX + evidence_type))
         now = dt.datetime.now(dt.timezone.utc)
         cert = (
             x509.CertificateBuilder()
@@ -42,8 +46,7 @@ class MeshCA:
             .issuer_name(self._name).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(mesh_hostname(role))]),
-                           critical=False)
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
                                                   ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
             .sign(self._key, hashes.SHA256())

@@ -21,12 +21,10 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..config import Config
-from ..rpc.identity import ServiceIdentity, mesh_hostname
+from ..rpc.identity import EVIDENCE_URI_PREFIX, MEASUREMENT_URI_PREFIX, ServiceIdentity, mesh_hostname
 from ..rpc.interceptors import OPERATOR_ROLE
 from .keystore import KeyFiles, read_bytes
 
-MEASUREMENT_URI_PREFIX = "gaiwan:measurement:"
-EVIDENCE_URI_PREFIX = "gaiwan:evidence:"
 OPERATOR_VALIDITY = timedelta(days=3650)
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 MESH_DOMAIN = "mesh.gaiwan"
+# URI names in mesh certificates: the attested measurement and the kind of evidence behind it.
+MEASUREMENT_URI_PREFIX = "gaiwan:measurement:"
+EVIDENCE_URI_PREFIX = "gaiwan:evidence:"
 
 
 def mesh_hostname(role: str) -> str:

@@ -2,7 +2,10 @@
 
 One interceptor per server does three things for every method:
 1. on internal endpoints, checks the caller's mesh role (the CN of its mesh certificate, which
-   the TLS layer already verified against the mesh CA) against the service's inbound rules;
+   the TLS layer already verified against the mesh CA) against the service's inbound rules, and
+   outside development mode the evidence its certificate was issued on: a service attested on
+   simulated evidence (or on none) is refused by every service, not only by the attestation
+   service that should never have certified it;
 2. parses the request itself, so undecodable bytes become INVALID_ARGUMENT (grpcio would say
    INTERNAL) and the service stays up;
 3. maps `GaiwanError` to its status and anything unexpected to INTERNAL with a correlation id;
@@ -21,6 +24,7 @@ import grpc
 
 from ..errors import GaiwanError, InvalidArgument, PermissionDenied, from_rpc_error
 from ..logs import Logger
+from .identity import EVIDENCE_URI_PREFIX
 
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 OPERATOR_ROLE = "operator"
@@ -34,16 +38,29 @@ def peer_role(context: grpc.ServicerContext) -> str | None:
     return names[0].decode("utf-8", "replace")
 
 
+def peer_evidence_type(context: grpc.ServicerContext) -> str:
+    """The evidence type named in the caller's verified mesh certificate; "" without one."""
+    prefix = EVIDENCE_URI_PREFIX.encode()
+    for uri in context.auth_context().get("peer_uri") or ():
+        if uri.startswith(prefix):
+            return uri[len(prefix):].decode("utf-8", "replace")
+    return ""
+
+
 def _where(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)[-4:]
     return " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}" for f in reversed(frames))
 
 
 class ServerInterceptor(grpc.ServerInterceptor):
-    def __init__(self, log: Logger, allowed_roles: frozenset[str] | None) -> None:
-        """allowed_roles None: a public endpoint (no mesh role check; callers authenticate by token)."""
+    def __init__(self, log: Logger, allowed_roles: frozenset[str] | None,
+                 refused_evidence: frozenset[str] = frozenset()) -> None:
+        """allowed_roles None: a public endpoint (no mesh role check; callers authenticate by
+        token). refused_evidence: evidence types ("" = none named) whose mesh certificates are
+        refused (production mode: simulated and none)."""
         self._log = log
         self._allowed = allowed_roles
+        self._refused = refused_evidence
 
     def intercept_service(
         self,
@@ -80,6 +97,12 @@ class ServerInterceptor(grpc.ServerInterceptor):
             return
         if role not in self._allowed:
             raise PermissionDenied(f"role {role!r} may not call {method}")
+        if self._refused:
+            evidence = peer_evidence_type(context)
+            if evidence in self._refused:
+                raise PermissionDenied(
+                    f"caller {role!r} was attested on {evidence or 'no'} evidence, refused "
+                    "outside development mode")
 
     def _parse(self, deserialize: Callable[[bytes], Any], raw: bytes) -> Any:
         try:

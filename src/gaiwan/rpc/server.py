@@ -35,11 +35,16 @@ def message_options(max_message_bytes: int) -> list[tuple[str, int]]:
     ]
 
 
+# What an internal server outside development mode refuses in its callers' mesh certificates.
+PRODUCTION_REFUSED_EVIDENCE = frozenset({"simulated", ""})
+
+
 def _new_server(log: Logger, allowed: frozenset[str] | None, workers: int,
-                max_message_bytes: int) -> grpc.Server:
+                max_message_bytes: int, refused_evidence: frozenset[str] = frozenset()
+                ) -> grpc.Server:
     return grpc.server(
         futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc"),
-        interceptors=[ServerInterceptor(log, allowed)],
+        interceptors=[ServerInterceptor(log, allowed, refused_evidence)],
         options=message_options(max_message_bytes),
         maximum_concurrent_rpcs=workers * 8,
     )
@@ -104,12 +109,14 @@ def internal_server(
     workers: int = 32,
     max_message_bytes: int = 4 * 1024 * 1024,
     credentials: ServerCredentials | None = None,
+    refused_evidence: frozenset[str] = frozenset(),
 ) -> tuple[grpc.Server, health.HealthServicer]:
-    """A mutually authenticated server: only mesh certificates, only roles listed in `inbound`.
+    """A mutually authenticated server: only mesh certificates, only roles listed in `inbound`,
+    none issued on evidence of a type in `refused_evidence`.
 
     Pass `credentials` (from `mesh_credentials`) to replace the certificate later."""
     return _secure_server(address, frozenset(inbound), credentials or mesh_credentials(identity),
-                          register, log, workers, max_message_bytes)
+                          register, log, workers, max_message_bytes, refused_evidence)
 
 
 def public_server(
@@ -130,8 +137,9 @@ def public_server(
 
 def _secure_server(address: str, allowed: frozenset[str] | None, credentials: ServerCredentials,
                    register: Iterable[Register], log: Logger, workers: int,
-                   max_message_bytes: int) -> tuple[grpc.Server, health.HealthServicer]:
-    server = _new_server(log, allowed, workers, max_message_bytes)
+                   max_message_bytes: int, refused_evidence: frozenset[str] = frozenset()
+                   ) -> tuple[grpc.Server, health.HealthServicer]:
+    server = _new_server(log, allowed, workers, max_message_bytes, refused_evidence)
     for reg in register:
         reg(server)
     health_servicer = _health(server)

@@ -33,6 +33,7 @@ from ..logs import Logger
 from ..rpc.channels import ChannelPool
 from ..rpc.identity import ServiceIdentity
 from ..rpc.server import (
+    PRODUCTION_REFUSED_EVIDENCE,
     Register,
     ServerCredentials,
     internal_server,
@@ -71,7 +72,8 @@ class ServiceRuntime:
             self.identity, self.config.listen_address(self.service),
             self.config.inbound(self.service), register, self.log,
             workers=self.config.rpc_workers, max_message_bytes=self.config.max_message_bytes,
-            credentials=credentials))
+            credentials=credentials,
+            refused_evidence=frozenset() if self.config.development else PRODUCTION_REFUSED_EVIDENCE))
 
     def serve_public(self, endpoint: str, *register: Register) -> None:
         credentials = ra_tls_credentials(self.identity)
