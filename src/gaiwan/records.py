@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import enum
+import functools
 import json
 import types
 import typing
@@ -208,6 +209,13 @@ def _encode(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    """A record class's field types, resolved once: resolving the annotations (strings, under
+    `from __future__ import annotations`) costs far more than decoding a record."""
+    return typing.get_type_hints(cls)
+
+
 def _decode(tp: Any, value: Any) -> Any:
     if value is None:
         return None
@@ -220,7 +228,7 @@ def _decode(tp: Any, value: Any) -> Any:
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return tp(value)
     if dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp)
+        hints = _field_types(tp)
         return tp(**{k: _decode(hints[k], v) for k, v in value.items() if k in hints})
     if origin is tuple:
         return tuple(_decode(args[0], v) for v in value)
