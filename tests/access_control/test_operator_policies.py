@@ -16,7 +16,9 @@ from gaiwan.home import Home
 from gaiwan.logs import get_logger
 from gaiwan.records import CryptoInfo, DataFile, Function, Task
 from gaiwan.services.access_control import PolicyEngine
-from gaiwan.services.access_control.entities import run_request
+from gaiwan.roles import Role
+from gaiwan.services.access_control.entities import (
+    FRONTEND_API, run_request, task_entity, task_uid, user_entity, user_uid)
 from gaiwan.services.access_control.service import AccessControlServicer, load_engine, packaged_policy_dir
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "policies.md"
@@ -74,6 +76,24 @@ def test_owner_forbids_function_example() -> None:
     assert _may_run(engine, banned, _data("input-1", "alice")) == (False, ("alice-forbids-function",))
     assert _may_run(engine, FN, _data("input-1", "alice"))[0]
     assert _may_run(engine, banned, _data("input-2", "bob"))[0]
+
+
+def test_function_owners_approve_example() -> None:
+    """With the example a FunctionOwner may make the approve call, and still approves only the
+    tasks she participates in; without it the call is refused (spec §5)."""
+    fred = user_entity("fred", Role.parse("FunctionOwner"))
+    task = Task("task-1", "alice", "function-x", "fred", {}, "python", participants=("alice", "fred"))
+    other = dataclasses.replace(task, task_id="task-2", participants=("alice",))
+
+    def may(engine: PolicyEngine, action: str, resource: Task | None = None) -> bool:
+        target = FRONTEND_API if resource is None else task_uid(resource.task_id)
+        entities = [fred] if resource is None else [fred, task_entity(resource)]
+        return engine.authorize(user_uid("fred"), action, target, entities).allowed
+
+    engine = _engine(approve=_example("function-owners-approve"))
+    assert may(engine, "approve_task") and may(engine, "get_task")
+    assert may(engine, "user_approve_task", task) and not may(engine, "user_approve_task", other)
+    assert not may(_engine(), "approve_task")
 
 
 def test_validation_error_names_file_and_line() -> None:
