@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import threading
 import time
@@ -13,7 +14,7 @@ from gaiwan.executors import CancelEvent, FunctionError
 from gaiwan.executors.python import Limits, PythonExecutor
 from gaiwan.executors.python._sandbox import python_view
 
-from .support import LIMITS, assert_still_works, failure, run, task
+from .support import LIMITS, Identity, assert_still_works, failure, run, task
 
 
 def test_wall_clock_limit(executor: PythonExecutor) -> None:
@@ -26,12 +27,14 @@ def test_wall_clock_limit(executor: PythonExecutor) -> None:
     assert_still_works(executor)
 
 
-def test_cpu_limit() -> None:
+def test_cpu_limit(sandbox_identity: Identity) -> None:
     """A busy loop is stopped by RLIMIT_CPU even when the wall-clock limit is far away."""
-    ex = PythonExecutor(Limits(time=20.0, cpu_time=1.0))
+    ex = sandbox_identity.executor(Limits(time=20.0, cpu_time=1.0))
+    started = time.monotonic()
     try:
         assert failure(ex, "def entrypoint(argv):\n    while True:\n        pass\n") == \
             "CPU time limit exceeded (1 s)"
+        assert time.monotonic() - started < 5  # stopped by CPU time, not by the clock
         assert_still_works(ex)
     finally:
         ex.close()
@@ -224,3 +227,139 @@ def test_limits_cap_the_requested_time() -> None:
     assert LIMITS.for_task({"time_limit": "1e9"}).time == LIMITS.max_time
     assert LIMITS.for_task({"time_limit": "nan"}).time == LIMITS.time
     assert LIMITS.for_task({"time_limit": "2.5"}).time == 2.5
+
+
+def test_cannot_signal_processes_outside_the_sandbox(executor: PythonExecutor,
+                                                     sandbox_identity: Identity) -> None:
+    """SIGKILL by pid, by process group, to every process (-1) and through a pidfd reaches
+    nothing outside the task: not a process of the executor's own uid, not the template, not
+    the node, not another task running at the same time."""
+    helper = sandbox_identity.spawn(["sleep", "60"])
+    template = executor._launcher._process  # the process every sandbox is forked from
+    assert template is not None
+    victim: list[bytes] = []
+    neighbour = threading.Thread(target=lambda: victim.append(run(
+        executor, "import time\ndef entrypoint(argv):\n    time.sleep(1.5)\n    return 'alive'\n"
+    ).return_value))
+    neighbour.start()
+    time.sleep(0.5)  # the neighbour's sandbox is up
+    payload = f"""import os, signal
+def entrypoint(argv):
+    attempts = {{}}
+    def attempt(name, call):
+        try:
+            call()
+            attempts[name] = "sent"
+        except OSError as exc:
+            attempts[name] = exc.errno
+    for name, pid in (("helper", {helper.pid}), ("template", {template.pid}), ("node", {os.getpid()})):
+        attempt(name, lambda: os.kill(pid, signal.SIGKILL))
+        attempt(name + " group", lambda: os.kill(-pid, signal.SIGKILL))
+        attempt(name + " pidfd", lambda: signal.pidfd_send_signal(os.pidfd_open(pid), signal.SIGKILL))
+    attempt("everyone", lambda: os.kill(-1, signal.SIGKILL))
+    return repr(attempts)
+"""
+    try:
+        attempts = eval(run(executor, payload).return_value)  # noqa: S307 - our own repr
+        neighbour.join()
+        del attempts["everyone"]  # kill(-1) returns 0 even when every target was EPERM
+        assert "sent" not in attempts.values(), attempts
+        time.sleep(0.1)
+        assert helper.poll() is None, "the payload killed a process of the executor's uid"
+        assert template.poll() is None, "the payload killed the template"
+        assert victim == [b"alive"]
+    finally:
+        helper.kill()
+        helper.wait()
+    assert_still_works(executor)
+
+
+def test_process_limit_counts_each_task_apart(executor: PythonExecutor,
+                                              sandbox_identity: Identity) -> None:
+    """A task may start `processes - 1` more processes however many the executor's uid and a
+    task running next to it hold, and not one more."""
+    others = [sandbox_identity.spawn(["sleep", "60"]) for _ in range(LIMITS.processes)]
+    payload = """import os, time
+def entrypoint(argv):
+    started = 0
+    try:
+        while started < 64:
+            if os.fork() == 0:
+                time.sleep(30)
+                os._exit(0)
+            started += 1
+    except BlockingIOError:
+        pass
+    time.sleep(float(argv[1]))
+    return str(started)
+"""
+    held: list[bytes] = []
+    holder = threading.Thread(target=lambda: held.append(
+        run(executor, payload, arguments={"hold": "1.5"}).return_value))
+    holder.start()
+    time.sleep(0.5)  # the holder has forked as much as it may
+    try:
+        assert run(executor, payload, arguments={"hold": "0"}).return_value == \
+            str(LIMITS.processes - 1).encode()
+    finally:
+        holder.join()
+        for other in others:
+            other.kill()
+            other.wait()
+    assert held == [str(LIMITS.processes - 1).encode()]
+
+
+def test_forked_processes_die_with_the_task(executor: PythonExecutor, tmp_path: Path) -> None:
+    """A process the payload forks and leaves behind is killed when the task ends: it cannot
+    write to the task's output afterwards."""
+    out = tmp_path / "out"
+    payload = """import os, time
+def entrypoint(argv):
+    f = teaclave_open("out", "wb")
+    if os.fork() == 0:
+        time.sleep(0.5)
+        f.write(b"late")
+        f.flush()
+        os._exit(0)
+    return "left"
+"""
+    assert run(executor, payload, outputs={"out": out}).return_value == b"left"
+    time.sleep(1.0)
+    assert out.read_bytes() == b""
+
+
+def test_exit_status_is_reported(executor: PythonExecutor) -> None:
+    """A payload that exits without a result fails with its exit status."""
+    assert failure(executor, "import os\ndef entrypoint(argv):\n    os._exit(7)\n") == \
+        "the function exited with status 7 without a result"
+
+
+def test_tasks_die_with_the_template(sandbox_identity: Identity, tmp_path: Path) -> None:
+    """If the template is killed outright (it cannot clean up), its running tasks die with it:
+    none goes on to write its output."""
+    tmpdir = sandbox_identity.tmpdir()
+    ex = sandbox_identity.executor(tmpdir=tmpdir)
+    try:
+        out = tmp_path / "out"
+        payload = """import time
+def entrypoint(argv):
+    f = teaclave_open("out", "wb")
+    time.sleep(1.0)
+    f.write(b"late")
+"""
+        reasons: list[str] = []
+        runner = threading.Thread(target=lambda: reasons.append(failure(ex, payload,
+                                                                         outputs={"out": out})))
+        runner.start()
+        time.sleep(0.5)  # the task is asleep in its sandbox
+        template = ex._launcher._process  # the process every sandbox is forked from
+        assert template is not None
+        template.kill()
+        runner.join()
+        time.sleep(1.0)
+        assert out.read_bytes() == b""
+        assert reasons == ["the Python sandbox failed"]
+        assert_still_works(ex)  # a new template starts
+    finally:
+        ex.close()
+        shutil.rmtree(tmpdir)

@@ -27,31 +27,36 @@ _CLEAN_ENV = {"LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS":
               "MKL_NUM_THREADS": "1"}
 
 
-def run(fds: Sequence[int], view: _sandbox.View, uid: int, baseline_memory: int) -> NoReturn:
-    """`fds`: result pipe, request memfd, then the task's files in request order."""
+def run(fds: Sequence[int], view: _sandbox.View, uid: int, baseline_memory: int,
+        parent: int) -> NoReturn:
+    """`fds`: result pipe, request memfd, then the task's files in request order; `parent`:
+    the template's pid."""
     result_fd, request_fd, *files = fds
     os.setpgid(0, 0)
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    leader = os.getpid()
     try:
-        result = _run(result_fd, request_fd, files, view, uid, baseline_memory)
-        if os.getpid() == leader:  # a process the payload forked does not speak for the task
-            _write(result_fd, result.encode())
+        _isolate_descriptors(keep={result_fd, request_fd, *files})
+        try:
+            request = Request.decode(_read_all(request_fd))
+            os.close(request_fd)
+            _sandbox.enter(view, uid, request, baseline_memory, parent)  # may go on in a child
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            result = Result(error_kind="setup", reason=f"{type(exc).__name__}: {exc}")
+        else:
+            leader = os.getpid()
+            result = _run(request, files)
+            if os.getpid() != leader:  # a process the payload forked does not speak for the task
+                os._exit(0)
+        _write(result_fd, result.encode())
     except MemoryError:
         os._exit(EXIT_MEMORY)
+    except BaseException:  # noqa: BLE001 - never return into the template's code
+        os._exit(1)
     os._exit(0)
 
 
-def _run(result_fd: int, request_fd: int, files: list[int], view: _sandbox.View, uid: int,
-         baseline_memory: int) -> Result:
-    _isolate_descriptors(keep={result_fd, request_fd, *files})
-    try:
-        request = Request.decode(_read_all(request_fd))
-        os.close(request_fd)
-        _sandbox.enter(view, uid, request, baseline_memory)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return Result(error_kind="setup", reason=f"{type(exc).__name__}: {exc}")
+def _run(request: Request, files: list[int]) -> Result:
     os.environ.clear()
     os.environ.update(_CLEAN_ENV)
     names = request.inputs + request.outputs

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 
 from .._base import CancelEvent, ExecutionOutput, Executor, FunctionError, TaskContext
@@ -27,9 +27,10 @@ _FRAME_SLACK = 64 * 1024  # JSON and base64 around the value and the log
 class PythonExecutor(Executor):
     executor_type = "python"
 
-    def __init__(self, limits: Limits = Limits()) -> None:
+    def __init__(self, limits: Limits = Limits(), wrapper: Sequence[str] = ()) -> None:
+        """`wrapper`: a command to start the template process through (see `Launcher`)."""
         self.limits = limits
-        self._launcher = Launcher()
+        self._launcher = Launcher(wrapper)
 
     def start(self) -> None:
         """Starts the template process ahead of the first task (it starts on demand otherwise)."""

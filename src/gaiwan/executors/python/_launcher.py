@@ -102,9 +102,13 @@ class Sandbox:
 
 
 class Launcher:
-    """Owns the template process; starts it on first use and again if it has died."""
+    """Owns the template process; starts it on first use and again if it has died.
 
-    def __init__(self) -> None:
+    `wrapper` is a command the template is started through, e.g. one that switches to an
+    unprivileged user first: it must exec the rest of its arguments, descriptors kept."""
+
+    def __init__(self, wrapper: Sequence[str] = ()) -> None:
+        self._wrapper = tuple(wrapper)
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
@@ -152,7 +156,8 @@ class Launcher:
         env = dict(_TEMPLATE_ENV, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         with theirs:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "gaiwan.executors.python._template", str(theirs.fileno())],
+                [*self._wrapper, sys.executable, "-m", "gaiwan.executors.python._template",
+                 str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, cwd="/")
         control.settimeout(_START_TIMEOUT)

@@ -18,7 +18,7 @@ class Limits:
 
     `memory` is the address space the payload may add on top of the pre-loaded runtime
     (RLIMIT_AS is set to the template's size plus this), `processes` counts threads too
-    (RLIMIT_NPROC, per task: every task runs under a uid of its own)."""
+    (RLIMIT_NPROC, per task: every task runs under a uid or in a user namespace of its own)."""
 
     time: float = 60.0
     max_time: float = 600.0

@@ -1,23 +1,35 @@
 """Turns a freshly forked process into a task's sandbox, one-way, before the payload runs.
 
 Order matters: namespaces and mounts need privileges, so they come first; then the process
-becomes a uid of its own (dropping every capability), gets its rlimits, `no_new_privs` and
-the seccomp filter. Any failure raises and the payload never starts.
+gives up its identity and every capability, gets its rlimits, `no_new_privs` and the seccomp
+filter. Any failure raises and the payload never starts.
 
 - Network: a new network namespace holds only a loopback that is down; nothing is reachable.
 - File system: a new mount namespace whose root is an empty tmpfs holding read-only, nosuid,
   nodev bind mounts of the Python installation and the system libraries, nothing else (no /etc,
   /home, /tmp, /proc, /dev, no platform data directory, no task directory). The old root is
   detached, then the tmpfs is made read-only. The task's own files arrive as descriptors.
-- Identity: as root, a uid/gid of the task's own (from the template's pool): it owns no file,
-  can signal no other process, and RLIMIT_NPROC counts per task. Not as root, a user
-  namespace maps the caller's uid to root inside, and capabilities are dropped after setup.
-- IPC and UTS namespaces are private too; there is no PID namespace (it would cost another fork
-  per task and /proc is not mounted, so other processes are neither listed nor signalable).
+- IPC and UTS namespaces are private too.
+- Identity and other processes, two paths:
+  - As root: a uid/gid of the task's own (from the template's pool). It owns no file and can
+    signal no other process (the kernel allows a signal only to the sender's own uid), and
+    RLIMIT_NPROC counts per uid, so per task. No PID namespace: it would cost another fork per
+    task and buy only hiding which pids exist (`kill(pid, 0)` tells EPERM from ESRCH).
+  - Not as root: the task keeps the executor's uid, which alone would let it signal the node,
+    the template and other tasks by pid. So a user namespace (the uid mapped to itself, not to
+    root; its capabilities are dropped after setup) comes with a PID namespace, and the payload
+    runs as its PID 1 in one more process (`_pid1`, which explains the relay, the cost and what
+    PID 1 changes): no process outside is visible, so none can be named, by pid, process
+    group, `kill(-1)` or pidfd. RLIMIT_NPROC is counted per user namespace and uid (Linux 5.14
+    and later), that is per task again; the relay is one of the task's processes, so the limit
+    is one higher. (Older kernels count the shared uid: tasks get fewer processes, never more.)
+- Death: the sandbox gets SIGKILL when the template dies (PR_SET_PDEATHSIG, set again after the
+  change of uid, which clears it, and checked against a template that died before it was set).
 
 Rejected: chroot (escapable with the privileges the setup needs), overlayfs (needs a writable
 upper layer, which a task has no use for), bubblewrap/nsjail (an exec per task, which throws
-away the pre-imported runtime and its start-up savings).
+away the pre-imported runtime and its start-up savings), a cgroup per task for the process
+count (not available to an unprivileged executor, and RLIMIT_NPROC already counts per task).
 """
 
 from __future__ import annotations
@@ -28,13 +40,14 @@ import resource
 import signal
 import sys
 from dataclasses import dataclass
+from errno import ESRCH
 from pathlib import Path
 
-from . import _seccomp
+from . import _pid1, _seccomp
 from ._protocol import Request
 
 _CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-_CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
+_CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV = 0x1, 0x2, 0x4
 _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 _MNT_DETACH = 2
@@ -74,28 +87,38 @@ def python_view(mount_point: str) -> View:
     return View(mount_point, tuple(binds), tuple(links))
 
 
-def enter(view: View, uid: int, request: Request, baseline_memory: int) -> None:
-    """Makes the calling process the task's sandbox (see the module docstring)."""
-    _check(_libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG")
+def enter(view: View, uid: int, request: Request, baseline_memory: int, parent: int) -> None:
+    """Makes the calling process the task's sandbox (see the module docstring); `parent` is
+    the template's pid: the sandbox dies with it."""
+    _die_with(parent)
     as_root = os.geteuid() == 0
     outer_uid, outer_gid = os.geteuid(), os.getegid()
     flags = _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS
-    _check(_libc.unshare(flags if as_root else flags | _CLONE_NEWUSER), "unshare")
+    _check(_libc.unshare(flags if as_root else flags | _CLONE_NEWUSER | _CLONE_NEWPID), "unshare")
     if not as_root:
-        _map_root(outer_uid, outer_gid)
+        _map_self(outer_uid, outer_gid)
+        _pid1.become_pid1()  # from here on, in the namespace's PID 1; the caller only relays
     _build_root(view)
     if as_root:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
+        _die_with(parent)  # a change of uid cleared the death signal
     else:
         _drop_capabilities()
-    _limit(request, baseline_memory)
+    _limit(request, baseline_memory, pid1=not as_root)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past RLIMIT_FSIZE raise EFBIG
     if _seccomp.supported():
         _seccomp.install()
     else:
         _seccomp.no_new_privs()
+
+
+def _die_with(parent: int) -> None:
+    """SIGKILL when `parent` dies; if it died before this was set, no signal would come."""
+    _check(_libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "PR_SET_PDEATHSIG")
+    if os.getppid() != parent:
+        raise SandboxError(ESRCH, "the template is gone")
 
 
 def _build_root(view: View) -> None:
@@ -117,10 +140,13 @@ def _build_root(view: View) -> None:
     _mount(None, "/", None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
 
 
-def _map_root(uid: int, gid: int) -> None:
+def _map_self(uid: int, gid: int) -> None:
+    """Maps the caller's uid and gid to themselves: the capabilities the setup needs come with
+    the new user namespace, not with being root in it, and a payload that is not root inside
+    has not even a root identity to fall back to (setuid(0) fails, 0 is not mapped)."""
     Path("/proc/self/setgroups").write_text("deny")
-    Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
-    Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
+    Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+    Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
 
 
 class _CapHeader(ctypes.Structure):
@@ -138,17 +164,22 @@ def _drop_capabilities() -> None:
     _check(_libc.capset(ctypes.byref(header), data), "capset")
 
 
-def _limit(request: Request, baseline_memory: int) -> None:
+def _limit(request: Request, baseline_memory: int, pid1: bool) -> None:
+    """`pid1`: the payload is PID 1 of its PID namespace under a relay (`_pid1`), and its
+    processes are counted in its user namespace, where the relay is one of them."""
     limits = (
         (resource.RLIMIT_CORE, 0),
-        (resource.RLIMIT_NPROC, request.processes),
+        (resource.RLIMIT_NPROC, request.processes + 1 if pid1 else request.processes),
         (resource.RLIMIT_NOFILE, request.open_files),
         (resource.RLIMIT_FSIZE, request.file_size),
         (resource.RLIMIT_AS, baseline_memory + request.memory),
     )
     for which, value in limits:
         resource.setrlimit(which, (value, value))
-    # The soft limit sends SIGXCPU, the hard one a second later SIGKILL, whatever the payload does.
+    # The soft limit sends SIGXCPU, the hard one a second later SIGKILL, whatever the payload
+    # does. PID 1 drops a SIGXCPU it has no handler for, so there the SIGKILL ends it: a second
+    # later, but past the limit, so the CPU time tells what happened (a hard limit equal to the
+    # soft one would stop it in time, but rusage can read a few ms short of the limit then).
     resource.setrlimit(resource.RLIMIT_CPU, (request.cpu_seconds, request.cpu_seconds + 1))
 
 

@@ -43,6 +43,7 @@ class _Task:
 class Template:
     def __init__(self, control: socket.socket) -> None:
         self._control = control
+        self._pid = os.getpid()
         self._mount_point = tempfile.mkdtemp(prefix="gaiwan-sandbox-")
         self._view = _sandbox.python_view(self._mount_point)
         self._baseline_memory = _vm_size()
@@ -84,7 +85,7 @@ class Template:
         uid = self._allocate_uid()
         pid = os.fork()
         if pid == 0:
-            _child.run(fds[1:], self._view, uid, self._baseline_memory)
+            _child.run(fds[1:], self._view, uid, self._baseline_memory, self._pid)
         try:
             os.setpgid(pid, pid)  # also done by the child: whichever runs first, no gap
         except OSError:
