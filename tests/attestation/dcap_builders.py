@@ -6,9 +6,11 @@ Collateral has the shapes Intel's PCS serves: TCB info v3 (SGX and TDX), Enclave
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -106,6 +108,7 @@ class Pki:
     pck_key: ec.EllipticCurvePrivateKey = field(default_factory=_key)
     tcb_key: ec.EllipticCurvePrivateKey = field(default_factory=_key)
     now: datetime = NOW
+    fmspc: bytes = FMSPC
 
     def __post_init__(self) -> None:
         self.root = certificate("Test SGX Root CA", self.root_key, "Test SGX Root CA",
@@ -115,9 +118,19 @@ class Pki:
         self.pck = certificate("Test SGX PCK Certificate", self.pck_key,
                                "Test SGX PCK Platform CA", self.ca_key, False,
                                not_after=self.pck_not_after,
-                               extension=sgx_extension(self.svns, self.pce_svn))
+                               extension=sgx_extension(self.svns, self.pce_svn, self.fmspc))
         self.tcb_signer = certificate("Test SGX TCB Signing", self.tcb_key, "Test SGX Root CA",
                                       self.root_key, False)
+
+    def other_platform(self, fmspc: bytes) -> "Pki":
+        """The same CAs and TCB signer, with the PCK certificate of a platform of another FMSPC."""
+        other = copy.copy(self)
+        other.fmspc, other.pck_key = fmspc, _key()
+        other.pck = certificate("Test SGX PCK Certificate", other.pck_key,
+                                "Test SGX PCK Platform CA", self.ca_key, False,
+                                not_after=self.pck_not_after,
+                                extension=sgx_extension(self.svns, self.pce_svn, fmspc))
+        return other
 
     @property
     def root_pem(self) -> bytes:
@@ -127,17 +140,20 @@ class Pki:
     def pck_chain_pem(self) -> bytes:
         return pem(self.pck, self.ca, self.root)
 
-    def tcb_info(self, levels: list[tuple[int, int, str]], fmspc: bytes = FMSPC,
-                 next_update: datetime | None = None) -> bytes:
-        """Signed TCB info v3; each level is (SVN of every SGX component, PCESVN, status)."""
+    def tcb_info(self, levels: list[tuple[int, int, str]], fmspc: bytes | None = None,
+                 next_update: datetime | None = None,
+                 advisories: Sequence[Sequence[str]] = ()) -> bytes:
+        """Signed TCB info v3; each level is (SVN of every SGX component, PCESVN, status), with
+        the advisory IDs at the same index of `advisories` (none beyond it)."""
         info = {
             "id": "SGX", "version": 3, "issueDate": "2026-05-01T00:00:00Z",
             "nextUpdate": _stamp(next_update or self.now + timedelta(days=30)),
-            "fmspc": fmspc.hex().upper(), "pceId": "0000", "tcbType": 0,
+            "fmspc": (fmspc or self.fmspc).hex().upper(), "pceId": "0000", "tcbType": 0,
             "tcbEvaluationDataNumber": 17,
-            "tcbLevels": [{"tcb": {"sgxtcbcomponents": [{"svn": svn}] * 16, "pcesvn": pce},
-                           "tcbDate": "2026-01-01T00:00:00Z", "tcbStatus": status}
-                          for svn, pce, status in levels],
+            "tcbLevels": _with_advisories(
+                [{"tcb": {"sgxtcbcomponents": [{"svn": svn}] * 16, "pcesvn": pce},
+                  "tcbDate": "2026-01-01T00:00:00Z", "tcbStatus": status}
+                 for svn, pce, status in levels], advisories),
         }
         text = json.dumps(info, separators=(",", ":"))
         signature = raw_sign(self.tcb_key, text.encode()).hex()
@@ -151,31 +167,35 @@ class Pki:
         signature = raw_sign(signer or self.tcb_key, text.encode()).hex()
         return ('{"' + key + '":' + text + ',"signature":"' + signature + '"}').encode()
 
-    def tdx_tcb_info(self, levels: list[tuple[int, int, int, str]], fmspc: bytes = FMSPC,
+    def tdx_tcb_info(self, levels: list[tuple[int, int, int, str]], fmspc: bytes | None = None,
                      module_mrsigner: bytes = bytes(48), module_identities: list[dict] | None = None,
-                     next_update: datetime | None = None) -> bytes:
+                     next_update: datetime | None = None,
+                     advisories: Sequence[Sequence[str]] = ()) -> bytes:
         """Signed TDX TCB info v3; each level is (SGX SVN, PCESVN, TDX component SVN, status).
 
-        The level's TDX components are at that SVN but byte 1, the module major version, at 0."""
+        The level's TDX components are at that SVN but byte 1, the module major version, at 0;
+        its advisory IDs are at the same index of `advisories`."""
         info = {
             "id": "TDX", "version": 3, "issueDate": _stamp(self.now - timedelta(days=1)),
             "nextUpdate": _stamp(next_update or self.now + timedelta(days=30)),
-            "fmspc": fmspc.hex().upper(), "pceId": "0000", "tcbType": 0,
+            "fmspc": (fmspc or self.fmspc).hex().upper(), "pceId": "0000", "tcbType": 0,
             "tcbEvaluationDataNumber": 17,
             "tdxModule": {"mrsigner": module_mrsigner.hex().upper(),
                           "attributes": "0000000000000000", "attributesMask": "FFFFFFFFFFFFFFFF"},
             "tdxModuleIdentities": module_identities or [],
-            "tcbLevels": [{"tcb": {"sgxtcbcomponents": [{"svn": svn}] * 16, "pcesvn": pce,
-                                   "tdxtcbcomponents": _tdx_components(tdx)},
-                           "tcbDate": "2026-01-01T00:00:00Z", "tcbStatus": status}
-                          for svn, pce, tdx, status in levels],
+            "tcbLevels": _with_advisories(
+                [{"tcb": {"sgxtcbcomponents": [{"svn": svn}] * 16, "pcesvn": pce,
+                          "tdxtcbcomponents": _tdx_components(tdx)},
+                  "tcbDate": "2026-01-01T00:00:00Z", "tcbStatus": status}
+                 for svn, pce, tdx, status in levels], advisories),
         }
         return self._signed("tcbInfo", info, None)
 
     def qe_identity(self, levels: list[tuple[int, str]] = ((8, "UpToDate"), (6, "OutOfDate")),
                     id: str = "QE", mrsigner: bytes = b"\xa2" * 32, isvprodid: int = 1,
                     next_update: datetime | None = None,
-                    signer: ec.EllipticCurvePrivateKey | None = None) -> bytes:
+                    signer: ec.EllipticCurvePrivateKey | None = None,
+                    advisories: Sequence[Sequence[str]] = ()) -> bytes:
         """Signed Enclave Identity v2 for the QE (or TD_QE) the builders' quotes carry."""
         body = {
             "id": id, "version": 2, "issueDate": _stamp(self.now - timedelta(days=1)),
@@ -184,8 +204,9 @@ class Pki:
             "miscselectMask": "FFFFFFFF", "attributes": "11000000000000000000000000000000",
             "attributesMask": "FBFFFFFFFFFFFFFF0000000000000000",
             "mrsigner": mrsigner.hex().upper(), "isvprodid": isvprodid,
-            "tcbLevels": [{"tcb": {"isvsvn": svn}, "tcbDate": "2026-01-01T00:00:00Z",
-                           "tcbStatus": status} for svn, status in levels],
+            "tcbLevels": _with_advisories(
+                [{"tcb": {"isvsvn": svn}, "tcbDate": "2026-01-01T00:00:00Z", "tcbStatus": status}
+                 for svn, status in levels], advisories),
         }
         return self._signed("enclaveIdentity", body, signer)
 
@@ -209,6 +230,14 @@ class Pki:
     def crls(self, **pck: object) -> list[bytes]:
         """A current root CA CRL and PCK CA CRL revoking nothing (or as `pck` says)."""
         return [self.crl("root"), self.crl("ca", **pck)]  # type: ignore[arg-type]
+
+
+def _with_advisories(levels: list[dict], advisories: Sequence[Sequence[str]]) -> list[dict]:
+    """The levels, each with the `advisoryIDs` at its index (Intel omits the key when none)."""
+    for level, ids in zip(levels, advisories):
+        if ids:
+            level["advisoryIDs"] = list(ids)
+    return levels
 
 
 def _tdx_components(svn: int) -> list[dict]:

@@ -52,7 +52,8 @@ def enclave_info_text(sgx_service: str = "storage", td_service: str = "frontend"
 
 @dataclass
 class DcapPlatform:
-    """The collateral written for `config`, each file overridable before `write`."""
+    """The collateral written for `config`, each file overridable (or added, such as
+    `sgx_tcb_info/<fmspc>.json`) before `write`."""
 
     config: Config
     pki: Pki = field(default_factory=Pki)
@@ -80,6 +81,7 @@ class DcapPlatform:
             if data is None:
                 path.unlink(missing_ok=True)
             else:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
         return self
 

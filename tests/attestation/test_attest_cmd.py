@@ -91,3 +91,18 @@ def test_unreachable_endpoint(config: Config) -> None:
     """No server: one line saying the endpoint cannot be reached."""
     code, out = _attest(config, "frontend_api")
     assert code == 1 and "cannot reach" in out
+
+
+def test_status_line_names_the_advisories() -> None:
+    """What `gaiwan attest` prints as status carries the report's advisory ids, when any."""
+    from gaiwan.attestation.endpoint import _status
+    from gaiwan.attestation.quote import QuoteBody
+    from gaiwan.attestation.report import ReportClaims
+
+    body = QuoteBody(mr_enclave=bytes(32), mr_signer=bytes(32), report_data=bytes(64))
+    plain = ReportClaims("1", "2026-11-30T00:00:00.000000", 4, "OK", body)
+    assert _status(plain) == "UpToDate (OK)"
+    affected = ReportClaims("1", "2026-11-30T00:00:00.000000", 4, "SW_HARDENING_NEEDED", body,
+                            advisory_ids=("INTEL-SA-00334", "INTEL-SA-00615"))
+    assert _status(affected) == \
+        "SWHardeningNeeded (SW_HARDENING_NEEDED), advisories INTEL-SA-00334, INTEL-SA-00615"

@@ -40,7 +40,7 @@ def test_tsm_needs_the_tdx_files_only(config: Config) -> None:
     _backend(config, "tsm")
     DcapPlatform(config, overrides={"sgx_tcb_info.json": None, "qe_identity.json": None}).write()
     loaded = load_collateral(config)
-    assert loaded is not None and loaded.sgx_tcb_info is None and loaded.tdx_tcb_info
+    assert loaded is not None and not loaded.sgx_tcb_infos and loaded.tdx_tcb_infos
     DcapPlatform(config, overrides={"td_qe_identity.json": None}).write()
     with pytest.raises(ConfigError, match="td_qe_identity.json is missing"):
         load_collateral(config)
@@ -63,6 +63,43 @@ def test_half_a_pair_is_refused(config: Config) -> None:
     DcapPlatform(_backend(config, "gramine-sgx"), overrides={"td_qe_identity.json": None}).write()
     with pytest.raises(ConfigError, match="td_qe_identity.json is missing while .*tdx_tcb_info"):
         load_collateral(config)
+
+
+def test_per_fmspc_tcb_info_without_its_qe_identity_is_refused(config: Config) -> None:
+    """A TCB info in tdx_tcb_info/ without td_qe_identity.json is half a pair too."""
+    pki = Pki()
+    DcapPlatform(_backend(config, "gramine-sgx"), pki, overrides={
+        "tdx_tcb_info.json": None, "td_qe_identity.json": None,
+        f"tdx_tcb_info/{pki.fmspc.hex()}.json": pki.tdx_tcb_info([(5, 13, 2, "UpToDate")]),
+    }).write()
+    with pytest.raises(ConfigError, match=r"td_qe_identity.json is missing while "
+                                          r".*tdx_tcb_info/00906ed50000.json is there"):
+        load_collateral(config)
+
+
+def test_qe_identity_without_any_tcb_info_is_refused(config: Config) -> None:
+    """A QE identity with neither the single TCB info file nor a per-FMSPC one is refused."""
+    DcapPlatform(_backend(config, "gramine-sgx"), overrides={"tdx_tcb_info.json": None}).write()
+    with pytest.raises(ConfigError, match=r"tdx_tcb_info.json is missing \(and .*tdx_tcb_info "
+                                          r"holds no <fmspc>.json\) while .*td_qe_identity.json"):
+        load_collateral(config)
+    DcapPlatform(_backend(config, "gramine-sgx"), overrides={"sgx_tcb_info.json": None}).write()
+    with pytest.raises(ConfigError, match=r"DCAP collateral .*sgx_tcb_info.json is missing "
+                                          r"\(and .*sgx_tcb_info holds no <fmspc>.json\)$"):
+        Authority.load(config)
+
+
+def test_collateral_lists_the_tcb_info_of_every_fmspc(config: Config) -> None:
+    """Single files and per-FMSPC files are all loaded, each under its FMSPC."""
+    pki = Pki()
+    other = bytes.fromhex("30606a000000")
+    DcapPlatform(_backend(config, "gramine-sgx"), pki, overrides={
+        f"sgx_tcb_info/{other.hex()}.json": pki.tcb_info([(5, 13, "UpToDate")], fmspc=other),
+    }).write()
+    loaded = load_collateral(config)
+    assert loaded is not None
+    assert sorted(loaded.sgx_tcb_infos.documents) == ["00906ed50000", "30606a000000"]
+    assert list(loaded.tdx_tcb_infos.documents) == ["00906ed50000"]
 
 
 @pytest.mark.parametrize(("name", "reason"), [

@@ -283,3 +283,101 @@ def test_report_body_is_the_quote_body(platform: DcapPlatform) -> None:
     endorsed = _attest(platform, "sgx-dcap", sgx_quote(platform.pki, key), key)
     body = base64.b64decode(str(_report(endorsed)["isvEnclaveQuoteBody"]))
     assert body[368:432] == parse_report(endorsed.endorsement.report).quote.report_data
+
+
+OTHER_FMSPC = bytes.fromhex("30606a000000")
+
+
+def test_each_fmspc_is_verified_against_its_own_tcb_info(platform: DcapPlatform) -> None:
+    """Two CPU families in one directory: each quote gets the status of its own FMSPC's levels."""
+    other = platform.pki.other_platform(OTHER_FMSPC)
+    platform.overrides.update({
+        f"sgx_tcb_info/{OTHER_FMSPC.hex()}.json": other.tcb_info([(5, 13, "SWHardeningNeeded")]),
+        f"tdx_tcb_info/{OTHER_FMSPC.hex()}.json": other.tdx_tcb_info(
+            [(5, 13, 2, "SWHardeningNeeded")]),
+    })
+    platform.write()
+    statuses = {}
+    for pki in (platform.pki, other):
+        for evidence_type, make in (("sgx-dcap", sgx_quote), ("tdx-dcap", tdx_quote)):
+            key = _key()
+            endorsed = _attest(platform, evidence_type, make(pki, key), key)
+            statuses[pki.fmspc.hex(), evidence_type] = _report(endorsed)["isvEnclaveQuoteStatus"]
+    assert statuses == {("00906ed50000", "sgx-dcap"): "OK", ("00906ed50000", "tdx-dcap"): "OK",
+                        ("30606a000000", "sgx-dcap"): "SW_HARDENING_NEEDED",
+                        ("30606a000000", "tdx-dcap"): "SW_HARDENING_NEEDED"}
+
+
+def test_per_fmspc_files_alone_serve_a_platform(platform: DcapPlatform) -> None:
+    """Without sgx_tcb_info.json, sgx_tcb_info/<fmspc>.json is enough to start and verify."""
+    platform.overrides.update({"sgx_tcb_info.json": None,
+                               f"sgx_tcb_info/{platform.pki.fmspc.hex()}.json":
+                                   platform.pki.tcb_info([(5, 13, "UpToDate")])})
+    platform.write()
+    key = _key()
+    assert _report(_attest(platform, "sgx-dcap", sgx_quote(platform.pki, key), key))
+
+
+def test_quote_of_an_fmspc_without_tcb_info_is_refused(platform: DcapPlatform) -> None:
+    """A quote of a CPU family the collateral does not cover is refused, naming its FMSPC."""
+    stranger = platform.pki.other_platform(bytes.fromhex("50806F000000"))
+    key = _key()
+    _refused(platform, r"no SGX TCB info for FMSPC 50806f000000 in the DCAP collateral",
+             evidence=sgx_quote(stranger, key), key=key)
+    key = _key()
+    _refused(platform, r"no TDX TCB info for FMSPC 50806f000000 in the DCAP collateral",
+             "tdx-dcap", tdx_quote(stranger, key), key)
+
+
+def test_tcb_info_misnamed_for_its_fmspc_stops_the_authority(platform: DcapPlatform) -> None:
+    """sgx_tcb_info/<fmspc>.json holding another FMSPC's TCB info is a ConfigError at load."""
+    platform.overrides[f"sgx_tcb_info/{OTHER_FMSPC.hex()}.json"] = platform.pki.tcb_info(
+        [(5, 13, "UpToDate")], fmspc=bytes.fromhex("00906ED50001"))
+    platform.write()
+    with pytest.raises(ConfigError, match=r"DCAP collateral .*dcap/sgx_tcb_info/30606a000000.json "
+                                          r"holds TCB info for FMSPC 00906ed50001, not the "
+                                          r"30606a000000 its name says"):
+        Authority.load(platform.config)
+
+
+def _with_advisories(platform: DcapPlatform) -> None:
+    platform.overrides.update({
+        "sgx_tcb_info.json": platform.pki.tcb_info(
+            [(6, 13, "UpToDate"), (5, 13, "SWHardeningNeeded")],
+            advisories=[[], ["INTEL-SA-00615", "INTEL-SA-00837"]]),
+        "qe_identity.json": platform.pki.qe_identity(advisories=[["INTEL-SA-00767"]]),
+    })
+    platform.write()
+
+
+def test_advisories_of_the_accepted_level_are_in_the_report(platform: DcapPlatform) -> None:
+    """The TCB level's and the QE level's advisory IDs go into the endorsed report, IAS style."""
+    _with_advisories(platform)
+    key = _key()
+    endorsed = _attest(platform, "sgx-dcap", sgx_quote(platform.pki, key), key)
+    report = _report(endorsed)
+    assert report["isvEnclaveQuoteStatus"] == "SW_HARDENING_NEEDED"
+    assert report["advisoryIDs"] == ["INTEL-SA-00615", "INTEL-SA-00837", "INTEL-SA-00767"]
+    assert report["advisoryURL"] == "https://security-center.intel.com"
+    assert parse_report(endorsed.endorsement.report).advisory_ids == (
+        "INTEL-SA-00615", "INTEL-SA-00837", "INTEL-SA-00767")
+
+
+def test_report_without_advisories_has_no_advisory_keys(platform: DcapPlatform) -> None:
+    """An UpToDate level without advisories leaves the report as Teaclave's v4 layout was."""
+    key = _key()
+    report = _report(_attest(platform, "tdx-dcap", tdx_quote(platform.pki, key), key))
+    assert "advisoryIDs" not in report and "advisoryURL" not in report
+
+
+def test_quote_affected_by_a_refused_advisory_is_refused(platform: DcapPlatform) -> None:
+    """`[attestation] refused_advisories` refuses an accepted status naming a listed advisory."""
+    _with_advisories(platform)
+    platform.config.doc["attestation"]["refused_advisories"] = ["INTEL-SA-00837"]
+    _refused(platform, r"the quote's platform is affected by advisory INTEL-SA-00837, refused "
+                       r"by the policy \(\[attestation\] refused_advisories\)")
+    platform.config.doc["attestation"]["refused_advisories"] = ["INTEL-SA-00767"]  # the QE's
+    _refused(platform, "the quote's platform is affected by advisory INTEL-SA-00767")
+    platform.config.doc["attestation"]["refused_advisories"] = ["INTEL-SA-00161"]  # not listed
+    key = _key()
+    assert _attest(platform, "sgx-dcap", sgx_quote(platform.pki, key), key)

@@ -75,3 +75,26 @@ def test_identity_without_chain_is_refused(pki: Pki) -> None:
     with pytest.raises(AttestationError, match="without its issuer chain"):
         verify_dcap_quote(QuoteParts(pki).build(), pki.root_pem, at=NOW, tcb_status="UpToDate",
                           qe_identity=pki.qe_identity())
+
+
+def test_qe_level_advisories_come_out_after_the_platforms(pki: Pki) -> None:
+    """The advisory IDs of the QE's level join those of the TCB level, each once, in order."""
+    loose = Policy(accepted_statuses=frozenset({"UpToDate", "OutOfDate"}))
+    identity = pki.qe_identity(advisories=[["INTEL-SA-00001"], ["INTEL-SA-00615",
+                                                                "INTEL-SA-00837"]])
+    verified = verify_dcap_quote(
+        QuoteParts(pki, qe_isv_svn=7).build(), pki.root_pem, at=NOW, policy=loose,
+        qe_identity=identity, tcb_info=pki.tcb_info([(5, 13, "UpToDate")],
+                                                    advisories=[["INTEL-SA-00837"]]),
+        tcb_info_chain=pki.tcb_chain_pem())
+    assert verified.advisory_ids == ("INTEL-SA-00837", "INTEL-SA-00615")
+    strict = Policy(accepted_statuses=loose.accepted_statuses,
+                    refused_advisories=frozenset({"INTEL-SA-00615"}))
+    with pytest.raises(AttestationError, match="affected by advisory INTEL-SA-00615"):
+        _verify(pki, identity, QuoteParts(pki, qe_isv_svn=7), policy=strict)
+
+
+def test_malformed_qe_advisory_ids_are_refused(pki: Pki) -> None:
+    """advisoryIDs that are not a list of strings make the identity malformed."""
+    with pytest.raises(AttestationError, match="QE identity is malformed"):
+        _verify(pki, pki.qe_identity(advisories=[["INTEL-SA-00001", ""]]))

@@ -84,6 +84,7 @@ def test_every_signature_and_the_qe_identity_hold() -> None:
                                  tcb_status="UpToDate")
     assert verified.qe_tcb_status == "UpToDate"
     assert verified.tcb_status == "UpToDate"
+    assert verified.advisory_ids == ()  # Intel's UpToDate TD QE level lists no advisory
     assert "Intel SGX PCK Certificate" in verified.pck_certificate.subject.rfc4514_string()
 
 
@@ -92,6 +93,24 @@ def test_intels_tcb_info_places_this_platform_below_every_level() -> None:
     with pytest.raises(AttestationError, match="below every TCB level"):
         verify_dcap_quote(_quote(), _root_pem(c), at=IN_WINDOW, tcb_info=_tcb_info(c),
                           tcb_info_chain=_chain(c), qe_identity=_qe_identity(c))
+
+
+def test_the_tcb_info_of_the_quotes_fmspc_is_the_one_asked_for() -> None:
+    """Looked up by the PCK certificate's FMSPC (as with several TCB infos), Intel's TCB info is
+    asked for b0c06f000000 and places the platform below every level all the same, even for a
+    policy refusing an advisory (INTEL-SA-00837) that the OutOfDate level lists."""
+    c = _collateral()
+    asked: list[str] = []
+
+    def pick(fmspc: bytes) -> bytes:
+        asked.append(fmspc.hex())
+        return _tcb_info(c)
+
+    strict = Policy(refused_advisories=frozenset({"INTEL-SA-00837"}))
+    with pytest.raises(AttestationError, match="below every TCB level"):
+        verify_dcap_quote(_quote(), _root_pem(c), at=IN_WINDOW, tcb_info_for=pick, policy=strict,
+                          tcb_info_chain=_chain(c), qe_identity=_qe_identity(c))
+    assert asked == ["b0c06f000000"]
 
 
 @pytest.mark.parametrize(("offset", "reason"), [

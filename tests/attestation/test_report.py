@@ -88,6 +88,8 @@ def test_report_without_signing_cert_is_refused(config: Config) -> None:
     ({"isvEnclaveQuoteBody": "!!"}, "not base64"),
     ({"isvEnclaveQuoteBody": "AAAA"}, "expected 432"),
     ({"id": None}, "field id is missing"),
+    ({"advisoryIDs": "INTEL-SA-00837"}, "field advisoryIDs is not a list of strings"),
+    ({"advisoryIDs": [837]}, "field advisoryIDs is not a list of strings"),
 ])
 def test_bad_report_content_is_refused(config: Config, change: dict[str, object], reason: str) -> None:
     """Properly signed reports with a wrong version, status or quote are still refused."""
@@ -114,3 +116,31 @@ def test_chain_is_checked_at_the_given_time(config: Config) -> None:
     verify_chain(certs, root)
     with pytest.raises(AttestationError, match="not valid at"):
         verify_chain(certs, root, at=datetime.now(timezone.utc) + timedelta(days=4000))
+
+
+def test_advisories_go_into_the_report_as_ias_put_them() -> None:
+    """advisoryIDs and advisoryURL as in Intel IAS reports; both absent when there are none."""
+    doc = json.loads(build_report(QUOTE, "sgx-dcap", "production",
+                                  quote_status="SW_HARDENING_NEEDED",
+                                  advisory_ids=("INTEL-SA-00615", "INTEL-SA-00837")))
+    assert doc["advisoryIDs"] == ["INTEL-SA-00615", "INTEL-SA-00837"]
+    assert doc["advisoryURL"] == "https://security-center.intel.com"
+    plain = json.loads(build_report(QUOTE, "sgx-dcap", "production"))
+    assert "advisoryIDs" not in plain and "advisoryURL" not in plain
+    claims = parse_report(build_report(QUOTE, "sgx-dcap", "production",
+                                       advisory_ids=("INTEL-SA-00837",)))
+    assert claims.advisory_ids == ("INTEL-SA-00837",)
+    assert parse_report(build_report(QUOTE, "sgx-dcap", "production")).advisory_ids == ()
+
+
+def test_report_naming_a_refused_advisory_is_refused(config: Config) -> None:
+    """A relying party refusing an advisory refuses reports that name it, whatever the status."""
+    report = build_report(QUOTE, "simulated", "development", advisory_ids=("INTEL-SA-00837",))
+    key = load_private_key(KeyFiles(config.home).report_signing_key)
+    signature, certs = sign_report(report, key), _endorse(config).certs
+    assert verify_report(report, signature, certs, _root(config),
+                         policy=Policy(refused_advisories=frozenset({"INTEL-SA-00615"})))
+    with pytest.raises(AttestationError, match=r"the report's platform is affected by advisory "
+                                               r"INTEL-SA-00837, refused by the policy"):
+        verify_report(report, signature, certs, _root(config),
+                      policy=Policy(refused_advisories=frozenset({"INTEL-SA-00837"})))

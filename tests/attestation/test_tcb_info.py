@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from gaiwan.attestation.dcap_verify import verify_dcap_quote
+from gaiwan.attestation.policy import Policy
 from gaiwan.attestation.tcb_info import platform_tcb
 from gaiwan.errors import AttestationError
 from tests.attestation.dcap_builders import FMSPC, NOW, Pki, QuoteParts
@@ -83,3 +84,52 @@ def test_repeated_tcb_info_key_uses_the_signed_one(pki: Pki) -> None:
     doc = genuine[:-1] + b',"tcbInfo":' + unsigned + b"}"
     with pytest.raises(AttestationError, match="below every TCB level"):
         _status(pki, doc)
+
+
+def test_matched_level_gives_its_advisories(pki: Pki) -> None:
+    """The advisory IDs of the level the platform reaches come out, not those of other levels."""
+    info = pki.tcb_info(LEVELS, advisories=[["INTEL-SA-00001"],
+                                            ["INTEL-SA-00615", "INTEL-SA-00837"],
+                                            ["INTEL-SA-00999"]])
+    verified = verify_dcap_quote(QuoteParts(pki).build(), pki.root_pem, at=NOW, tcb_info=info,
+                                 tcb_info_chain=pki.tcb_chain_pem())
+    assert verified.advisory_ids == ("INTEL-SA-00615", "INTEL-SA-00837")
+    up_to_date = verify_dcap_quote(QuoteParts(pki).build(), pki.root_pem, at=NOW,
+                                   tcb_info=pki.tcb_info(LEVELS),
+                                   tcb_info_chain=pki.tcb_chain_pem())
+    assert up_to_date.advisory_ids == ()
+
+
+def test_refused_advisory_of_the_matched_level_is_refused(pki: Pki) -> None:
+    """An accepted status does not save a level whose advisory the policy refuses."""
+    info = pki.tcb_info(LEVELS, advisories=[[], ["INTEL-SA-00837"]])
+    with pytest.raises(AttestationError, match="the quote's platform is affected by advisory "
+                                               "INTEL-SA-00837, refused by the policy"):
+        verify_dcap_quote(QuoteParts(pki).build(), pki.root_pem, at=NOW, tcb_info=info,
+                          tcb_info_chain=pki.tcb_chain_pem(),
+                          policy=Policy(refused_advisories=frozenset({"INTEL-SA-00837"})))
+
+
+def test_malformed_advisory_ids_are_refused(pki: Pki) -> None:
+    """advisoryIDs that are not a list of strings make the level malformed."""
+    info = pki.tcb_info(LEVELS, advisories=[[], [837]])  # type: ignore[list-item]
+    with pytest.raises(AttestationError, match="TCB info holds a malformed TCB level"):
+        _status(pki, info)
+
+
+def test_tcb_info_for_picks_the_document_of_the_pck_fmspc(pki: Pki) -> None:
+    """With `tcb_info_for`, the verifier asks for the TCB info of the PCK certificate's FMSPC."""
+    asked: list[bytes] = []
+
+    def pick(fmspc: bytes) -> bytes:
+        asked.append(fmspc)
+        return pki.tcb_info(LEVELS)
+
+    verified = verify_dcap_quote(QuoteParts(pki).build(), pki.root_pem, at=NOW,
+                                 tcb_info_for=pick, tcb_info_chain=pki.tcb_chain_pem())
+    assert (asked, verified.tcb_status) == ([FMSPC], "SWHardeningNeeded")
+    with pytest.raises(ValueError, match="give tcb_info or tcb_info_for, not both"):
+        verify_dcap_quote(QuoteParts(pki).build(), pki.root_pem, at=NOW, tcb_info_for=pick,
+                          tcb_info=pki.tcb_info(LEVELS), tcb_info_chain=pki.tcb_chain_pem())
+    with pytest.raises(AttestationError, match="given without its issuer chain"):
+        verify_dcap_quote(QuoteParts(pki).build(), pki.root_pem, at=NOW, tcb_info_for=pick)

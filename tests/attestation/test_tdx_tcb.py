@@ -80,3 +80,21 @@ def test_component_status_worsens_the_platform(platform: str, component: str,
                                                merged: str) -> None:
     """An out-of-date or revoked QE or TDX module makes the platform so."""
     assert merge_statuses(platform, component) == merged
+
+
+def test_module_level_advisories_join_the_platform_levels(pki: Pki) -> None:
+    """A TDX_01 module level's advisory IDs are added to those of the platform's TCB level."""
+    identity = {"id": "TDX_01", "mrsigner": "00" * 48, "attributes": "0000000000000000",
+                "attributesMask": "FFFFFFFFFFFFFFFF",
+                "tcbLevels": [{"tcb": {"isvsvn": 3}, "tcbStatus": "UpToDate",
+                               "advisoryIDs": ["INTEL-SA-00837", "INTEL-SA-01010"]}]}
+    info = pki.tdx_tcb_info(LEVELS, module_identities=[identity],
+                            advisories=[["INTEL-SA-00837"]])
+    body = td_report_body(tee_tcb_svn=_svn(1, 4, isv=3))
+    quote = QuoteParts(pki, version=4, tee_type=TEE_TDX, body=body).build()
+    verified = verify_dcap_quote(quote, pki.root_pem, at=NOW, tcb_info=info, policy=ANY,
+                                 tcb_info_chain=pki.tcb_chain_pem())
+    assert verified.advisory_ids == ("INTEL-SA-00837", "INTEL-SA-01010")
+    identity["tcbLevels"][0]["advisoryIDs"] = "INTEL-SA-01010"  # type: ignore[index]
+    with pytest.raises(AttestationError, match="TDX module identity TDX_01 is malformed"):
+        _status(pki, pki.tdx_tcb_info(LEVELS, module_identities=[identity]), _svn(1, 4, isv=3))

@@ -9,15 +9,18 @@ from Intel's PCS or a caching service (PCCS), without editing the configuration:
     pck_processor.crl          PCK Processor CA CRL  } at least one; each quote's PCK chain needs
     pck_platform.crl           PCK Platform CA CRL   } the CRL of the CA that issued its PCK
     tcb_signing_chain.pem      TCB-Info-Issuer-Chain (= SGX-Enclave-Identity-Issuer-Chain)
-    sgx_tcb_info.json          SGX TCB info for the platforms' FMSPC     } SGX quotes (gramine-sgx)
-    qe_identity.json           QE identity (/sgx/.../qe/identity)        }
-    tdx_tcb_info.json          TDX TCB info for the platforms' FMSPC     } TDX quotes (tsm)
-    td_qe_identity.json        TD QE identity (/tdx/.../qe/identity)     }
+    sgx_tcb_info.json          SGX TCB info for one FMSPC                } SGX quotes (gramine-sgx):
+    sgx_tcb_info/<fmspc>.json  SGX TCB info for each further FMSPC       } at least one TCB info,
+    qe_identity.json           QE identity (/sgx/.../qe/identity)        } and the QE identity
+    tdx_tcb_info.json          TDX TCB info for one FMSPC                } TDX quotes (tsm):
+    tdx_tcb_info/<fmspc>.json  TDX TCB info for each further FMSPC       } at least one TCB info,
+    td_qe_identity.json        TD QE identity (/tdx/.../qe/identity)     } and the TD QE identity
 
-The files are read again for every attestation, like enclave_info, so new collateral takes effect
-without a restart; `load_collateral` is also called when the attestation service starts, so a
-platform whose backend needs collateral refuses to start without it (ConfigError naming the file).
-One FMSPC per platform: a fleet mixing CPU families needs one TCB info per family, not supported.
+Each quote is verified against the TCB info of its PCK certificate's FMSPC
+(gaiwan.attestation.tcb_info_files). The files are read again for every attestation, like
+enclave_info, so new collateral takes effect without a restart; `load_collateral` is also called
+when the attestation service starts, so a platform whose backend needs collateral refuses to
+start without it (ConfigError naming the file).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from ..config import Config
 from ..errors import AttestationError, ConfigError
 from .chain import load_certificate, split_pem_chain
 from .crl import load_crl
+from .tcb_info_files import TcbInfos, directory_name, load_tcb_infos
 
 DEFAULT_DIR = "dcap"
 ROOT = "intel_root_ca.pem"
@@ -43,14 +47,15 @@ BACKENDS = ("simulated", "gramine-sgx", "tsm")
 
 @dataclass(frozen=True)
 class DcapCollateral:
-    """Collateral as bytes, as gaiwan.attestation.dcap_verify takes it; None where absent."""
+    """Collateral as bytes, as gaiwan.attestation.dcap_verify takes it; None (or no TCB info)
+    where absent."""
 
     intel_root: bytes
     crls: tuple[bytes, ...]
     tcb_signing_chain: bytes
-    sgx_tcb_info: bytes | None = None
+    sgx_tcb_infos: TcbInfos = TcbInfos("SGX")
     qe_identity: bytes | None = None
-    tdx_tcb_info: bytes | None = None
+    tdx_tcb_infos: TcbInfos = TcbInfos("TDX")
     td_qe_identity: bytes | None = None
 
 
@@ -78,16 +83,24 @@ def _read(path: Path) -> bytes | None:
         raise ConfigError(f"DCAP collateral {path} cannot be read: {exc.strerror}") from None
 
 
-def _pair(directory: Path, names: tuple[str, str], needed: bool) -> tuple[bytes | None, ...]:
-    found = tuple(_read(directory / name) for name in names)
-    missing = [name for name, data in zip(names, found) if data is None]
-    if needed and missing:
-        raise ConfigError(f"DCAP collateral {directory / missing[0]} is missing")
-    if len(missing) == 1:
-        raise ConfigError(
-            f"DCAP collateral {directory / missing[0]} is missing while "
-            f"{directory / (set(names) - set(missing)).pop()} is there")
-    return found
+def _pair(directory: Path, names: tuple[str, str], kind: str,
+          needed: bool) -> tuple[TcbInfos, bytes | None]:
+    """A TEE kind's TCB info (single file and per-FMSPC files) and QE identity: both or neither,
+    since one without the other is an incomplete download."""
+    infos = load_tcb_infos(directory, kind, _read(directory / names[0]))
+    identity = _read(directory / names[1])
+    no_infos = (f"{directory / names[0]} is missing (and {directory / directory_name(kind)} "
+                f"holds no <fmspc>.json)")
+    if needed and not infos:
+        raise ConfigError(f"DCAP collateral {no_infos}")
+    if needed and identity is None:
+        raise ConfigError(f"DCAP collateral {directory / names[1]} is missing")
+    if infos and identity is None:
+        raise ConfigError(f"DCAP collateral {directory / names[1]} is missing while "
+                          f"{infos.files[0]} is there")
+    if identity is not None and not infos:
+        raise ConfigError(f"DCAP collateral {no_infos} while {directory / names[1]} is there")
+    return infos, identity
 
 
 def load_collateral(config: Config, required: bool | None = None) -> DcapCollateral | None:
@@ -95,6 +108,7 @@ def load_collateral(config: Config, required: bool | None = None) -> DcapCollate
 
     Required (by default) when `[attestation] backend` produces DCAP quotes: gramine-sgx needs
     the SGX files, tsm the TDX ones. Signatures and dates are checked per quote, at its time.
+    TCB info of several FMSPCs may be held; each quote is verified against its own.
     """
     backend = backend_name(config)
     needed = backend != "simulated" if required is None else required
@@ -115,8 +129,8 @@ def load_collateral(config: Config, required: bool | None = None) -> DcapCollate
     chain = _read(directory / TCB_CHAIN)
     if chain is None:
         raise ConfigError(f"DCAP collateral {directory / TCB_CHAIN} is missing")
-    sgx = _pair(directory, SGX_FILES, backend == "gramine-sgx" and needed)
-    tdx = _pair(directory, TDX_FILES, backend == "tsm" and needed)
+    sgx = _pair(directory, SGX_FILES, "SGX", backend == "gramine-sgx" and needed)
+    tdx = _pair(directory, TDX_FILES, "TDX", backend == "tsm" and needed)
     checks = [(ROOT, lambda: load_certificate(root)),
               (TCB_CHAIN, lambda: split_pem_chain(chain, "the TCB signing chain"))]
     checks += [(name, lambda data=data, name=name: load_crl(data, name))

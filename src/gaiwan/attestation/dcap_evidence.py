@@ -6,9 +6,10 @@ quote v4 (backends.Tsm with provider tdx_guest). A quote of the other TEE under 
 so the type stamped in reports and mesh certificates is always true.
 
 Verification always uses the full collateral (gaiwan.attestation.collateral): PCK chain and TCB
-signing chain against Intel's root and CRLs, QE identity, TCB info. What comes out is the quote
-body that stands for the enclave or TD in endorsed reports (for a TD, the digests of
-gaiwan.attestation.td_measurement), the accepted TCB status, and whether it runs in debug mode.
+signing chain against Intel's root and CRLs, QE identity, and the TCB info of the quote's FMSPC.
+What comes out is the quote body that stands for the enclave or TD in endorsed reports (for a TD,
+the digests of gaiwan.attestation.td_measurement), the accepted TCB status with its advisory IDs,
+and whether it runs in debug mode.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class DcapClaims:
     tcb_status: str
     debug: bool
     td: TdReport | None = None
+    advisory_ids: tuple[str, ...] = ()
 
 
 def parse_evidence(evidence_type: str, evidence: bytes) -> DcapQuote:
@@ -68,14 +70,15 @@ def verify_dcap_evidence(evidence_type: str, evidence: bytes, collateral: DcapCo
         raise AttestationError(f"{evidence_type!r} is not a DCAP evidence type")
     quote = parse_evidence(evidence_type, evidence)
     tdx = quote.is_tdx
-    tcb_info = collateral.tdx_tcb_info if tdx else collateral.sgx_tcb_info
+    tcb_infos = collateral.tdx_tcb_infos if tdx else collateral.sgx_tcb_infos
     identity = collateral.td_qe_identity if tdx else collateral.qe_identity
-    if tcb_info is None or identity is None:
+    if not tcb_infos or identity is None:
         raise AttestationError(
             f"no {'TDX' if tdx else 'SGX'} TCB info and QE identity in the DCAP collateral: "
             f"{evidence_type} evidence cannot be verified on this platform")
     verified = verify_dcap_quote(quote, collateral.intel_root, at=at, policy=policy,
-                                 tcb_info=tcb_info, tcb_info_chain=collateral.tcb_signing_chain,
+                                 tcb_info_for=tcb_infos.for_fmspc,
+                                 tcb_info_chain=collateral.tcb_signing_chain,
                                  qe_identity=identity, crls=collateral.crls)
     body, debug, td = claims_of(quote)
-    return DcapClaims(body, verified.tcb_status, debug, td)
+    return DcapClaims(body, verified.tcb_status, debug, td, verified.advisory_ids)

@@ -12,7 +12,12 @@ The checks follow the chain of trust of "Intel SGX ECDSA Quote Library API" (quo
    Intel's QE ("QE" for SGX, "TD_QE" for TDX) and the QE's TCB status is one the policy accepts;
 6. the TCB status, from Intel's TCB info collateral when given (gaiwan.attestation.tcb_info; for
    TDX also the TD's TEE_TCB_SVN and TDX module), else as the caller states it, merged with the
-   QE's status, is one the policy accepts.
+   QE's status, is one the policy accepts;
+7. none of the advisory IDs of the matched TCB level and QE identity level is one the policy
+   refuses. The advisory IDs come out with the status, for the endorsed report.
+
+A verifier holding TCB info for several platforms (FMSPCs) passes `tcb_info_for`, which is asked
+for the document of the PCK certificate's FMSPC only once the chain and signatures have held.
 
 The TCB info and QE identity are signed by the TCB Signing certificate, whose issuer chain is
 checked against the root and, when CRLs are given, against the root CA CRL too. Everything is
@@ -28,7 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -41,18 +46,20 @@ from .crl import check_not_revoked, load_crl
 from .dcap import CERT_PCK_CHAIN, DcapQuote, parse_dcap_quote
 from .p256 import p256_public_key, verify_raw_signature
 from .policy import Policy, merge_statuses
-from .qe_identity import qe_status, verify_qe_identity
-from .tcb_info import tcb_status_from_collateral
+from .qe_identity import qe_level, verify_qe_identity
+from .tcb_info import platform_tcb, tcb_level_from_collateral
 
 
 @dataclass(frozen=True)
 class VerifiedQuote:
-    """A quote whose signatures all verified, with the TCB status that was accepted."""
+    """A quote whose signatures all verified, with the TCB status that was accepted and the
+    advisories (of the TCB level, then of the QE's level) it was accepted with."""
 
     quote: DcapQuote
     tcb_status: str
     pck_certificate: x509.Certificate
     qe_tcb_status: str | None = None
+    advisory_ids: tuple[str, ...] = ()
 
 
 def verify_pck_chain(certs: list[x509.Certificate], root: x509.Certificate, at: datetime) -> None:
@@ -80,17 +87,22 @@ def verify_dcap_quote(quote: bytes | DcapQuote, intel_root: bytes, *, at: dateti
                       tcb_info: bytes | None = None,
                       tcb_info_chain: bytes | None = None,
                       qe_identity: bytes | None = None,
-                      crls: Sequence[bytes] | None = None) -> VerifiedQuote:
+                      crls: Sequence[bytes] | None = None,
+                      tcb_info_for: Callable[[bytes], bytes] | None = None) -> VerifiedQuote:
     """Verifies an ECDSA quote; its record and TCB status, or AttestationError with the reason.
 
     `intel_root` is the trust anchor (PEM or DER). TCB status: when `tcb_info` (Intel's TCB info
     JSON, as served with its signature) and `tcb_info_chain` (its PEM issuer chain) are given,
     the status is the one of the TCB level the PCK certificate reaches; otherwise `tcb_status`
-    must say it. `qe_identity` (Intel's enclave identity JSON for the QE, same issuer chain)
+    must say it; `tcb_info_for` instead gives the TCB info for an FMSPC (or raises
+    AttestationError). `qe_identity` (Intel's enclave identity JSON for the QE, same issuer chain)
     checks the QE and merges its status in. `crls` (DER, PEM or hex DER: the root CA CRL and the
     PCK CA CRL) turns on revocation checks; then every certificate of the PCK chain and of the
-    TCB signing chain needs a current CRL from its issuer. `policy.accepted_statuses` decides.
+    TCB signing chain needs a current CRL from its issuer. `policy` decides on the status and
+    the advisories.
     """
+    if tcb_info is not None and tcb_info_for is not None:
+        raise ValueError("give tcb_info or tcb_info_for, not both")
     parsed = quote if isinstance(quote, DcapQuote) else parse_dcap_quote(quote)
     when = at or datetime.now(timezone.utc)
     root = load_certificate(intel_root)
@@ -124,26 +136,32 @@ def verify_dcap_quote(quote: bytes | DcapQuote, intel_root: bytes, *, at: dateti
     verify_raw_signature(att_key, parsed.signature, parsed.signed_data,
                          "quote signature (by the attestation key)")
 
-    if (qe_identity is not None or tcb_info is not None) and tcb_info_chain is None:
+    if (qe_identity is not None or tcb_info is not None or tcb_info_for is not None) \
+            and tcb_info_chain is None:
         raise AttestationError("TCB info or QE identity given without its issuer chain")
     if tcb_info_chain is not None:
         _tcb_signing_chain(tcb_info_chain, root, when, revocations)
 
-    qe_tcb = None
+    qe_tcb: str | None = None
+    qe_advisories: tuple[str, ...] = ()
     if qe_identity is not None:
         assert tcb_info_chain is not None
         identity = verify_qe_identity(qe_identity, tcb_info_chain, root, when,
                                       "TD_QE" if parsed.is_tdx else "QE")
-        qe_tcb = qe_status(identity, qe)
+        qe_tcb, qe_advisories = qe_level(identity, qe)
         if qe_tcb not in policy.accepted_statuses:
             raise AttestationError(
                 f"QE TCB status {qe_tcb} (QE ISVSVN {qe.qe_isv_svn}) is not accepted "
                 f"(accepted: {', '.join(sorted(policy.accepted_statuses))})")
 
+    if tcb_info_for is not None:
+        tcb_info = tcb_info_for(platform_tcb(pck).fmspc)
+    advisories: tuple[str, ...] = ()
     if tcb_info is not None:
         assert tcb_info_chain is not None
-        status = tcb_status_from_collateral(tcb_info, tcb_info_chain, root, pck, when,
-                                            td=parsed.td_report() if parsed.is_tdx else None)
+        level = tcb_level_from_collateral(tcb_info, tcb_info_chain, root, pck, when,
+                                          td=parsed.td_report() if parsed.is_tdx else None)
+        status, advisories = level.status, level.advisory_ids
     elif tcb_status is not None:
         status = tcb_status
     else:
@@ -151,4 +169,6 @@ def verify_dcap_quote(quote: bytes | DcapQuote, intel_root: bytes, *, at: dateti
     if qe_tcb is not None:
         status = merge_statuses(status, qe_tcb)
     policy.check_status(status)
-    return VerifiedQuote(parsed, status, pck, qe_tcb)
+    advisories = tuple(dict.fromkeys(advisories + qe_advisories))
+    policy.check_advisories(advisories, "the quote's platform")
+    return VerifiedQuote(parsed, status, pck, qe_tcb, advisories)

@@ -25,6 +25,7 @@ from .enclave_info import EnclaveInfo
 from .mesh import evidence_type_of, measurement_of
 from .policy import Policy
 from .ratls import NETSCAPE_COMMENT, verify_ra_tls_report
+from .report import ReportClaims
 
 RA_TLS = "RA-TLS (Teaclave report)"
 MESH = "mesh certificate"
@@ -99,9 +100,14 @@ def _ra_tls(cert_der: bytes, root: bytes, info: EnclaveInfo, policy: Policy,
                 "for no service in enclave_info")
     return EndpointClaims(
         RA_TLS, service, claims.evidence_type or "sgx (Teaclave report)", claims.mode,
-        enclave.hex(), signer.hex(), f"{claims.tcb_status} ({claims.quote_status})",
+        enclave.hex(), signer.hex(), _status(claims),
         claims.issued_at, x509.load_der_x509_certificate(cert_der).not_valid_after_utc,
         info.signed_by)
+
+
+def _status(claims: ReportClaims) -> str:
+    status = f"{claims.tcb_status} ({claims.quote_status})"
+    return f"{status}, advisories {', '.join(claims.advisory_ids)}" if claims.advisory_ids else status
 
 
 def _mesh(cert: x509.Certificate, mesh_ca: x509.Certificate, info: EnclaveInfo,

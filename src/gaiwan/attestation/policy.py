@@ -1,4 +1,5 @@
-"""What a verifier accepts beyond a valid signature: TCB status, report age, simulated evidence.
+"""What a verifier accepts beyond a valid signature: TCB status, advisories, report age, simulated
+evidence.
 
 A valid signature says who vouched for a quote, not that the platform is patched or that the
 report is recent. The quote status vocabulary differs by era: Intel's IAS (report v3, EPID) says
@@ -9,10 +10,17 @@ v4 reports keep the IAS word `OK`. Everything is normalised here to the DCAP nam
 of accepted statuses (`[attestation] accepted_tcb_statuses`) speaks for all evidence.
 The default accepts UpToDate and SWHardeningNeeded, the two statuses under which Intel considers
 the platform's TCB current (the latter when the enclave was built with the advised mitigations).
+
+A TCB status is Intel's summary; the advisory IDs of the matched TCB level (INTEL-SA-...) say
+which known weaknesses remain. A status such as SWHardeningNeeded is acceptable for enclaves that
+mitigate one advisory but not for those exposed to another, so `[attestation] refused_advisories`
+refuses evidence and reports naming any of the listed advisories, whatever their status. IDs are
+compared without regard to case: a lower-case entry must not silently refuse nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -100,11 +108,18 @@ class Policy:
     accepted_statuses: frozenset[str] = field(default=DEFAULT_ACCEPTED)
     max_age: timedelta | None = DEFAULT_MAX_AGE
     allow_simulated: bool = True
+    refused_advisories: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         unknown = set(self.accepted_statuses) - TCB_STATUSES
         if unknown:
             raise ConfigError(f"unknown TCB status(es) {sorted(unknown)}; known: {sorted(TCB_STATUSES)}")
+        refused = list(self.refused_advisories)
+        if not all(isinstance(a, str) and a.strip() for a in refused):
+            raise ConfigError("[attestation] refused_advisories must list advisory IDs such as "
+                              "\"INTEL-SA-00837\"")
+        object.__setattr__(self, "refused_advisories",
+                           frozenset(a.strip().upper() for a in refused))
 
     def check_status(self, quote_status: str) -> str:
         status = tcb_status(quote_status)
@@ -113,6 +128,14 @@ class Policy:
                 f"TCB status {status} (quote status {quote_status}) is not accepted "
                 f"(accepted: {', '.join(sorted(self.accepted_statuses))})")
         return status
+
+    def check_advisories(self, advisory_ids: Iterable[str], what: str) -> None:
+        """Refuses `what` (the quote, the report) when it names an advisory the policy refuses."""
+        hit = [a for a in advisory_ids if a.upper() in self.refused_advisories]
+        if hit:
+            raise AttestationError(
+                f"{what} is affected by advisor{'ies' if len(hit) > 1 else 'y'} {', '.join(hit)}, "
+                f"refused by the policy ([attestation] refused_advisories)")
 
     def check_age(self, age: timedelta) -> None:
         if age < -CLOCK_SKEW:
@@ -128,6 +151,10 @@ class Policy:
         section = config.section("attestation")
         statuses = section.get("accepted_tcb_statuses", sorted(DEFAULT_ACCEPTED))
         max_age = section.get("report_max_age_s", DEFAULT_MAX_AGE.total_seconds())
+        refused = section.get("refused_advisories", [])
+        if not isinstance(refused, list) or not all(isinstance(a, str) for a in refused):
+            raise ConfigError("[attestation] refused_advisories must list advisory IDs such as "
+                              "\"INTEL-SA-00837\"")
         return cls(frozenset(str(s) for s in statuses),
                    timedelta(seconds=float(max_age)) if max_age else None,
-                   allow_simulated=config.development)
+                   allow_simulated=config.development, refused_advisories=frozenset(refused))

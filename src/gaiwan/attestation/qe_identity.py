@@ -3,14 +3,16 @@
 Source: Intel PCS API v4, "Get Enclave Identity" (`/sgx/certification/v4/qe/identity`,
 `/tdx/certification/v4/qe/identity`), Enclave Identity v2 JSON:
 `{"enclaveIdentity": {id, version, issueDate, nextUpdate, miscselect, miscselectMask,
-attributes, attributesMask, mrsigner, isvprodid, tcbLevels: [{tcb: {isvsvn}, tcbStatus}]},
+attributes, attributesMask, mrsigner, isvprodid, tcbLevels: [{tcb: {isvsvn}, tcbStatus,
+advisoryIDs}]},
 "signature": hex r||s}`, signed by the TCB Signing certificate (`SGX-Enclave-Identity-Issuer-Chain`).
 
 The PCK key only certifies that *some* enclave on a genuine platform produced the QE report; the
 identity says which enclave may act as quoting enclave. The QE report matches when MRSIGNER and
 ISVPRODID are equal, MISCSELECT & miscselectMask == miscselect and ATTRIBUTES & attributesMask ==
 attributes (the DEBUG bit is in the mask, so a debug QE does not match). Its status is that of the
-first TCB level (sorted by ISVSVN, highest first) whose isvsvn the QE's ISVSVN reaches. SGX quotes
+first TCB level (sorted by ISVSVN, highest first) whose isvsvn the QE's ISVSVN reaches, and that
+level's advisoryIDs are the advisories the QE is still exposed to. SGX quotes
 are made by the QE (`id` "QE"), TDX quotes by the TD QE (`id` "TD_QE").
 """
 
@@ -25,7 +27,7 @@ from cryptography import x509
 
 from ..errors import AttestationError
 from .dcap import QeReportCertification
-from .signed_json import check_current, verified_body
+from .signed_json import check_current, level_advisories, verified_body
 
 WHAT = "QE identity"
 
@@ -41,14 +43,15 @@ class QeIdentity:
     miscselect_mask: int
     attributes: bytes
     attributes_mask: bytes
-    levels: tuple[tuple[int, str], ...]
+    levels: tuple[tuple[int, str, tuple[str, ...]], ...]  # (isvsvn, status, advisories)
 
 
 def _identity(body: dict[str, Any]) -> QeIdentity:
     try:
         version = int(body["version"])
-        levels = tuple(sorted(((int(level["tcb"]["isvsvn"]), str(level["tcbStatus"]))
-                               for level in body["tcbLevels"]), reverse=True))
+        levels = tuple(sorted(((int(level["tcb"]["isvsvn"]), str(level["tcbStatus"]),
+                                level_advisories(level))
+                               for level in body["tcbLevels"]), key=lambda lv: -lv[0]))
         identity = QeIdentity(
             id=str(body["id"]),
             mrsigner=bytes.fromhex(body["mrsigner"]),
@@ -86,6 +89,11 @@ def _masked(value: bytes, mask: bytes) -> bytes:
 
 def qe_status(identity: QeIdentity, qe: QeReportCertification) -> str:
     """The QE's TCB status under `identity`; raises when the QE report is not that enclave."""
+    return qe_level(identity, qe)[0]
+
+
+def qe_level(identity: QeIdentity, qe: QeReportCertification) -> tuple[str, tuple[str, ...]]:
+    """The QE's TCB status and advisories under `identity`; raises when it is not that enclave."""
     if not hmac.compare_digest(qe.qe_mr_signer, identity.mrsigner):
         raise AttestationError(
             f"QE MRSIGNER {qe.qe_mr_signer.hex()} is not the {WHAT} mrsigner "
@@ -99,8 +107,8 @@ def qe_status(identity: QeIdentity, qe: QeReportCertification) -> str:
     if _masked(qe.qe_attributes, identity.attributes_mask) != identity.attributes:
         raise AttestationError(
             f"QE ATTRIBUTES {qe.qe_attributes.hex()} under mask do not match the {WHAT}")
-    for isvsvn, status in identity.levels:
+    for isvsvn, status, advisories in identity.levels:
         if isvsvn <= qe.qe_isv_svn:
-            return status
+            return status, advisories
     raise AttestationError(
         f"QE ISVSVN {qe.qe_isv_svn} is below every TCB level of the {WHAT}")

@@ -5,7 +5,10 @@ The attestation service vouches for a quote it verified by signing a JSON report
 report-signing key (RSA PKCS#1 v1.5 SHA-256), whose certificate chains to the attestation root CA.
 Teaclave clients verify exactly that (spec §3). Gaiwan adds two marks, `gaiwanEvidenceType` and
 `gaiwanMode`, so that a report vouching for simulated evidence says so wherever it travels;
-Teaclave clients ignore unknown keys.
+Teaclave clients ignore unknown keys. When the verified TCB level names Intel security advisories,
+the report carries them as IAS reports (API v4) did: `advisoryIDs` (["INTEL-SA-00837", ...]) and
+`advisoryURL` ("https://security-center.intel.com"), both absent when there are none, so a
+relying party can judge an accepted status such as SW_HARDENING_NEEDED by what it leaves open.
 
 Two historical layouts are read: version 4 (Teaclave v0.4+, DCAP reference service, chain in
 `certs`) and version 3 (Intel IAS API v3/v4 EPID reports that Teaclave embedded before, signed by
@@ -37,6 +40,7 @@ from .quote import QuoteBody, parse_quote_body
 REPORT_VERSION = 4
 READ_VERSIONS = (3, 4)
 STATUS_OK = "OK"
+ADVISORY_URL = "https://security-center.intel.com"  # as in Intel IAS reports
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class ReportClaims:
     quote: QuoteBody
     evidence_type: str = ""
     mode: str = ""
+    advisory_ids: tuple[str, ...] = ()
 
     @property
     def issued_at(self) -> datetime:
@@ -75,8 +80,10 @@ def _timestamp(text: str) -> datetime:
 
 
 def build_report(quote: QuoteBody, evidence_type: str, mode: str,
-                 now: datetime | None = None, quote_status: str = STATUS_OK) -> bytes:
-    """The report JSON; `quote_status` is the verified status (gaiwan.attestation.policy.ias_status)."""
+                 now: datetime | None = None, quote_status: str = STATUS_OK,
+                 advisory_ids: Sequence[str] = ()) -> bytes:
+    """The report JSON; `quote_status` is the verified status
+    (gaiwan.attestation.policy.ias_status), `advisory_ids` the advisories it was accepted with."""
     when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     report = {
         "id": secrets.token_hex(16),
@@ -87,6 +94,9 @@ def build_report(quote: QuoteBody, evidence_type: str, mode: str,
         "gaiwanEvidenceType": evidence_type,
         "gaiwanMode": mode,
     }
+    if advisory_ids:
+        report["advisoryIDs"] = list(advisory_ids)
+        report["advisoryURL"] = ADVISORY_URL
     return json.dumps(report, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -110,6 +120,9 @@ def parse_report(report: bytes) -> ReportClaims:
         raise AttestationError(
             f"report version {doc['version']} is not one of {', '.join(map(str, READ_VERSIONS))}")
     _timestamp(doc["timestamp"])
+    advisories = doc.get("advisoryIDs", [])
+    if not isinstance(advisories, list) or not all(isinstance(a, str) for a in advisories):
+        raise AttestationError("report field advisoryIDs is not a list of strings")
     try:
         body = base64.b64decode(doc["isvEnclaveQuoteBody"], validate=True)
     except (binascii.Error, ValueError):
@@ -118,6 +131,7 @@ def parse_report(report: bytes) -> ReportClaims:
         id=doc["id"], timestamp=doc["timestamp"], version=doc["version"],
         quote_status=doc["isvEnclaveQuoteStatus"], quote=parse_quote_body(body),
         evidence_type=str(doc.get("gaiwanEvidenceType", "")), mode=str(doc.get("gaiwanMode", "")),
+        advisory_ids=tuple(advisories),
     )
 
 
@@ -144,6 +158,7 @@ def verify_report(report: bytes, signature: bytes, certs_der: Sequence[bytes], r
         raise AttestationError("report signature does not verify with the signing certificate") from None
     claims = parse_report(report)
     policy.check_status(claims.quote_status)
+    policy.check_advisories(claims.advisory_ids, "the report's platform")
     policy.check_age(claims.age(when))
     if not policy.allow_simulated and claims.evidence_type == SIMULATED:
         raise AttestationError(

@@ -71,3 +71,12 @@ def check_current(body: dict[str, Any], what: str, at: datetime) -> None:
         raise AttestationError(f"{what} is issued {body.get('issueDate')}, after {at.isoformat()}")
     if collateral_time(body.get("nextUpdate"), f"{what} nextUpdate") < at:
         raise AttestationError(f"{what} expired at {body.get('nextUpdate')}")
+
+
+def level_advisories(level: dict[str, Any]) -> tuple[str, ...]:
+    """A TCB level's `advisoryIDs` (Intel's security advisories it is exposed to; absent when
+    none); ValueError when not a list of strings, which callers report as a malformed level."""
+    ids = level.get("advisoryIDs", [])
+    if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+        raise ValueError("advisoryIDs is not a list of advisory IDs")
+    return tuple(ids)

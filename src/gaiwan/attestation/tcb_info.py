@@ -6,10 +6,11 @@ certificate whose chain is in the `TCB-Info-Issuer-Chain` header) and "Intel SGX
 and Certificate Revocation List Profile Specification" (the SGX extension, OID
 1.2.840.113741.1.13.1, carrying the platform's TCB component SVNs, PCESVN and FMSPC).
 
-Read: `tcbInfo.{id, fmspc, issueDate, nextUpdate, tcbLevels[].{tcb, tcbStatus}}` and the hex
-`signature` (r||s over the exact bytes of the `tcbInfo` value, gaiwan.attestation.signed_json).
-The status is that of the first level (they are listed newest first) whose 16 SGX component SVNs
-and PCESVN the PCK certificate all reaches.
+Read: `tcbInfo.{id, fmspc, issueDate, nextUpdate, tcbLevels[].{tcb, tcbStatus, advisoryIDs}}` and
+the hex `signature` (r||s over the exact bytes of the `tcbInfo` value,
+gaiwan.attestation.signed_json). The status is that of the first level (they are listed newest
+first) whose 16 SGX component SVNs and PCESVN the PCK certificate all reaches; that level's
+advisoryIDs are the Intel security advisories the platform is still exposed to.
 
 TDX (TCB info v3 with `id` "TDX", Intel PCS "tcb-info-tdx-v4" and the Quote Verification
 Library's TDX checks): a level must also be reached by the TD's TEE_TCB_SVN, byte i against
@@ -17,8 +18,9 @@ Library's TDX checks): a level must also be reached by the TD's TEE_TCB_SVN, byt
 0 the module is checked against `tdxModule` (MRSIGNERSEAM equal to `mrsigner`, SEAM attributes
 under `attributesMask` equal to `attributes`) and all 16 bytes are compared; otherwise against
 the `tdxModuleIdentities` entry `TDX_<major as 2 hex digits>`, whose own `tcbLevels` give the
-module a status from byte 0 (its ISVSVN), and the level comparison starts at byte 2. The module
-status is merged into the platform status (gaiwan.attestation.policy.merge_statuses).
+module a status (and advisories) from byte 0 (its ISVSVN), and the level comparison starts at
+byte 2. The module status is merged into the platform status
+(gaiwan.attestation.policy.merge_statuses), its advisories added to the platform level's.
 
 A full ASN.1 library was not worth a dependency for one extension: the few DER shapes used here
 are decoded by hand.
@@ -35,7 +37,7 @@ from cryptography import x509
 from ..errors import AttestationError
 from .dcap import TdReport
 from .policy import merge_statuses
-from .signed_json import check_current, verified_body
+from .signed_json import check_current, level_advisories, verified_body
 
 SGX_EXTENSION = x509.ObjectIdentifier("1.2.840.113741.1.13.1")
 _TCB = "1.2.840.113741.1.13.1.2"
@@ -52,6 +54,14 @@ class PlatformTcb:
     fmspc: bytes
     sgx_svns: tuple[int, ...]
     pce_svn: int
+
+
+@dataclass(frozen=True)
+class TcbMatch:
+    """The TCB status Intel's TCB info gives a platform, and the advisories that still apply."""
+
+    status: str
+    advisory_ids: tuple[str, ...] = ()
 
 
 def _tlvs(data: bytes) -> list[tuple[int, bytes]]:
@@ -141,10 +151,10 @@ def _reaches(want: tuple[int, ...] | list[int], have: bytes | tuple[int, ...],
     return all(want[i] <= have[i] for i in range(start, len(want)))
 
 
-def _tdx_module_status(info: dict[str, Any], td: TdReport) -> str | None:
-    """Checks the TDX module (SEAM) against the TCB info; its own status when it has one."""
+def _tdx_module_level(info: dict[str, Any], td: TdReport) -> TcbMatch | None:
+    """Checks the TDX module (SEAM) against the TCB info; its own level when it has one."""
     isv_svn, major = td.tee_tcb_svn[0], td.tee_tcb_svn[1]
-    status = None
+    matched = None
     if major == 0:
         module = info.get("tdxModule")
         name = "tdxModule"
@@ -159,9 +169,10 @@ def _tdx_module_status(info: dict[str, Any], td: TdReport) -> str | None:
         attributes = int(module["attributes"], 16)
         mask = int(module["attributesMask"], 16)
         if major != 0:
-            status = next((str(level["tcbStatus"]) for level in module["tcbLevels"]
-                           if int(level["tcb"]["isvsvn"]) <= isv_svn), None)
-            if status is None:
+            matched = next((TcbMatch(str(level["tcbStatus"]), level_advisories(level))
+                            for level in module["tcbLevels"]
+                            if int(level["tcb"]["isvsvn"]) <= isv_svn), None)
+            if matched is None:
                 raise AttestationError(
                     f"TDX module ISVSVN {isv_svn} is below every TCB level of {name}")
     except (KeyError, TypeError, ValueError):
@@ -171,13 +182,20 @@ def _tdx_module_status(info: dict[str, Any], td: TdReport) -> str | None:
             f"TDX module MRSIGNERSEAM {td.mr_signer_seam.hex()} is not the {name} mrsigner")
     if int.from_bytes(td.seam_attributes, "big") & mask != attributes:
         raise AttestationError(f"TDX module SEAM attributes do not match {name}")
-    return status
+    return matched
 
 
 def tcb_status_from_collateral(tcb_info: bytes, issuer_chain_pem: bytes, root: x509.Certificate,
                                pck: x509.Certificate, at: datetime,
                                td: TdReport | None = None) -> str:
     """The TCB status Intel's signed TCB info gives the platform of `pck` (and TD `td`) at `at`."""
+    return tcb_level_from_collateral(tcb_info, issuer_chain_pem, root, pck, at, td).status
+
+
+def tcb_level_from_collateral(tcb_info: bytes, issuer_chain_pem: bytes, root: x509.Certificate,
+                              pck: x509.Certificate, at: datetime,
+                              td: TdReport | None = None) -> TcbMatch:
+    """Status and advisories of the level the platform of `pck` (and TD `td`) reaches at `at`."""
     info, _ = verified_body(tcb_info, "tcbInfo", "TCB info", issuer_chain_pem, root, at)
     kind = str(info.get("id", "SGX"))
     if kind != ("TDX" if td is not None else "SGX"):
@@ -192,11 +210,12 @@ def tcb_status_from_collateral(tcb_info: bytes, issuer_chain_pem: bytes, root: x
     levels = info.get("tcbLevels")
     if not isinstance(levels, list):
         raise AttestationError("TCB info has no tcbLevels list")
-    module_status = _tdx_module_status(info, td) if td is not None else None
+    module = _tdx_module_level(info, td) if td is not None else None
     for level in levels:
         try:
             svns, pce_svn = _level_svns(level["tcb"])
             status = str(level["tcbStatus"])
+            advisories = level_advisories(level)
             tdx_svns = ([int(c["svn"]) for c in level["tcb"]["tdxtcbcomponents"]]
                         if td is not None else [])
         except (KeyError, TypeError, ValueError):
@@ -208,6 +227,9 @@ def tcb_status_from_collateral(tcb_info: bytes, issuer_chain_pem: bytes, root: x
         if td is not None and not _reaches(tdx_svns, td.tee_tcb_svn,
                                            2 if td.tee_tcb_svn[1] else 0):
             continue
-        return merge_statuses(status, module_status) if module_status else status
+        if module is None:
+            return TcbMatch(status, advisories)
+        return TcbMatch(merge_statuses(status, module.status),
+                        tuple(dict.fromkeys(advisories + module.advisory_ids)))
     what = "PCK certificate's TCB" if td is None else "PCK certificate's and TD's TCB"
     raise AttestationError(f"the {what} is below every TCB level of the TCB info")

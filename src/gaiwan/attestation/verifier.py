@@ -9,9 +9,9 @@ any failure raises AttestationError (PERMISSION_DENIED) naming the check that fa
 Evidence types: `simulated` (the software TEE, development only, verified with the simulated
 hardware key), `sgx-dcap` and `tdx-dcap` (real quotes, verified against Intel's collateral by
 gaiwan.attestation.dcap_evidence; the TCB status that passed the policy goes into the report, in
-the IAS word Teaclave clients know). A debug enclave or TD is refused outside development mode:
-its memory is open to the host. For a TD, the measurements compared and reported are the
-digests of gaiwan.attestation.td_measurement.
+the IAS word Teaclave clients know, with the advisory IDs it was accepted with). A debug enclave
+or TD is refused outside development mode: its memory is open to the host. For a TD, the
+measurements compared and reported are the digests of gaiwan.attestation.td_measurement.
 
 enclave_info and the DCAP collateral are re-read for every request, so `gaiwan enclave-info
 refresh` and new collateral files take effect without restarting the attestation service.
@@ -79,6 +79,7 @@ class _Verified:
     body: QuoteBody
     tcb_status: str
     td: TdReport | None = None
+    advisory_ids: tuple[str, ...] = ()
 
 
 class Authority:
@@ -134,7 +135,7 @@ class Authority:
             raise AttestationError(
                 f"{evidence_type} evidence comes from a debug "
                 f"{'TD' if claims.td else 'enclave'}, refused in {self._config.mode} mode")
-        return _Verified(claims.body, claims.tcb_status, claims.td)
+        return _Verified(claims.body, claims.tcb_status, claims.td, claims.advisory_ids)
 
     def attest(self, service: str, evidence_type: str, evidence: bytes, public_key_der: bytes,
                now: datetime | None = None) -> Endorsed:
@@ -154,7 +155,8 @@ class Authority:
             info.check(service, quote.mr_enclave, quote.mr_signer)
 
         report = build_report(quote, evidence_type, self._config.mode, now=when,
-                              quote_status=ias_status(verified.tcb_status))
+                              quote_status=ias_status(verified.tcb_status),
+                              advisory_ids=verified.advisory_ids)
         endorsement = Endorsement(report, sign_report(report, self._signing_key),
                                   self._signing_chain)
         mesh = issue_mesh_certificate(self._mesh_ca_key, self._mesh_ca_cert, public_key, service,
