@@ -9,15 +9,15 @@ nothing else of that directory becomes visible. Descriptors are inherited as the
 
 from __future__ import annotations
 
-import ctypes
 import os
 import stat
 import sys
 
+from gaiwan.executors.python._sandbox import _check, _libc, _mount
+
 NOBODY = 65534
 _CLONE_NEWNS = 0x00020000
 _MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x1000, 0x4000, 0x40000
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def main() -> None:
@@ -52,20 +52,6 @@ def _expose(path: str) -> None:
             _mount(f"/proc/self/fd/{keep}", child, None, _MS_BIND | _MS_REC)
         finally:
             os.close(keep)
-
-
-def _mount(source: str | None, target: str, fstype: str | None, flags: int,
-           data: str | None = None) -> None:
-    def arg(s: str | None) -> bytes | None:
-        return s.encode() if s is not None else None
-
-    _check(_libc.mount(arg(source), arg(target), arg(fstype), flags, arg(data)), f"mount {target}")
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
 if __name__ == "__main__":
