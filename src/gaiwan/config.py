@@ -35,7 +35,7 @@ DEFAULT_PORTS: dict[str, int] = {
 # Who may call whom. Enforced by every internal server on every call (gaiwan.rpc.interceptors).
 # Attestation is absent: it authenticates each caller by its evidence, not by a mesh certificate.
 DEFAULT_INBOUND: dict[str, list[str]] = {
-    "storage": ["authentication", "frontend", "management", "scheduler"],
+    "storage": ["authentication", "execution", "frontend", "management", "scheduler"],
     "authentication": ["frontend"],
     "access_control": ["frontend", "management", "scheduler"],
     "management": ["frontend"],

@@ -1,5 +1,6 @@
 """Two execution nodes, as on two hosts: a frozen node's task is run again on the other node,
-and the frozen node's late result, when it wakes, is not taken.
+and the frozen node's late result, when it wakes, is not taken; a fusion output one node wrote
+is read by a task on the other.
 
 The second node is `gaiwan service execution` with a copy of the data directory whose only
 change is the node's own listen port, as a second host would have it.
@@ -19,8 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from gaiwan.client import DataMap, Gaiwan, TaskStatus
 from gaiwan.config import Config
 from gaiwan.home import Home
+from tests.fixtures import teaclave_fixture
+from tests.support.parties import add_user, approve_all, close_all, register_builtin
 from tests.support.platform import FRESH, Platform, frontend, status_of
 from tests.support.tasks import SLEEP, eventually, invoke, python_function, wait_status
 
@@ -129,3 +133,74 @@ def test_frozen_node_task_runs_on_the_other_node(two: tuple[Platform, SecondNode
     assert status_of(after) == "Finished" and client.get_task_result(task_id) == b"slept"
     assert second.proc.poll() is None, "the second node died instead of going on"
     assert status_of(client.wait_task(busy, timeout=30)) == "Finished"
+
+
+_LR_ARGS = {"alg_alpha": 0.3, "alg_iters": 100, "feature_size": 30}
+
+
+def _finished(user: Gaiwan, task_id: str) -> bytes:
+    user.frontend.invoke_task(task_id)
+    task = user.wait(task_id, 120)
+    assert task.status is TaskStatus.FINISHED, task
+    return task.result()
+
+
+def test_fusion_output_is_read_on_the_other_node(two: tuple[Platform, SecondNode],
+                                                 tmp_path: Path) -> None:
+    """A model written to a fusion output by a task on one node feeds a prediction on the other:
+    fusion files live in the platform's storage, not on the node that wrote them."""
+    p, second = two
+    admin = frontend(p)
+    sleep_fn = python_function(admin, SLEEP, arguments=("seconds",))
+    carol = add_user(p, "carol", "DataOwner", "lab_c")
+    dave = add_user(p, "dave", "DataOwner", "lab_d")
+    owner = add_user(p, "fn-owner", "FunctionOwner")
+    try:
+        train_fn = register_builtin(owner, "builtin-logistic-regression-train", list(_LR_ARGS),
+                                    ["training_data"], ["model_file"])
+        predict_fn = register_builtin(owner, "builtin-logistic-regression-predict", [],
+                                      ["model_file", "data_file"], ["result_file"])
+        both = [carol.user_id, dave.user_id]
+        fusion = carol.frontend.register_fusion_output(both)
+        train = carol.data.upload_input(
+            teaclave_fixture("functions/logistic_regression_training/train.txt"),
+            (tmp_path / "lr-train.enc").as_uri())
+        writer = carol.create_task(train_fn, "builtin", _LR_ARGS,
+                                   {"training_data": [carol.user_id]}, {"model_file": both})
+        carol.frontend.assign_data_to_task(writer, [DataMap("training_data", train.data_id)],
+                                           [DataMap("model_file", fusion)])
+        approve_all(writer, [carol, dave])
+
+        data = dave.data.upload_input(
+            teaclave_fixture("functions/logistic_regression_prediction/predict_input.txt"),
+            (tmp_path / "lr-predict.enc").as_uri())
+        result = dave.data.register_output((tmp_path / "lr-result.enc").as_uri())
+
+        # Slots = 1 on each node: a sleeping task on one node sends the next task to the other.
+        lines = len((p.home.logs / "scheduler.log").read_text().splitlines())
+        first_busy = invoke(admin, sleep_fn, seconds="8")
+        wait_status(admin, [first_busy], "Running")
+        busy_node = _holder(p, first_busy, after=lines)
+        assert _finished(carol, writer).startswith(b"Trained ")
+        writer_node = _holder(p, writer, after=lines)
+        assert writer_node != busy_node
+        second_busy = invoke(admin, sleep_fn, seconds="12")  # holds the writer's node
+        wait_status(admin, [second_busy], "Running")
+        assert _holder(p, second_busy, after=lines) == writer_node
+
+        model = dave.frontend.register_input_from_output(fusion)
+        reader = dave.create_task(predict_fn, "builtin", {},
+                                  {"model_file": both, "data_file": [dave.user_id]},
+                                  {"result_file": [dave.user_id]})
+        dave.frontend.assign_data_to_task(
+            reader, [DataMap("model_file", model), DataMap("data_file", data.data_id)],
+            [DataMap("result_file", result.data_id)])
+        approve_all(reader, [carol, dave])
+        assert status_of(admin.wait_task(first_busy, timeout=30)) == "Finished"
+        assert _finished(dave, reader) == b"Predicted 5 lines of data."
+        assert _holder(p, reader, after=lines) == busy_node != writer_node
+        assert {busy_node, writer_node} == {second.node_id, _node_id(p.home.logs / "execution.log")}
+        assert not (p.home.root / "fusion").exists() and not (second.home.root / "fusion").exists()
+        assert status_of(admin.wait_task(second_busy, timeout=30)) == "Finished"
+    finally:
+        close_all([carol, dave, owner])

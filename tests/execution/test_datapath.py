@@ -19,7 +19,8 @@ from gaiwan.rpc.pb import gaiwan_scheduler_pb2 as spb
 from gaiwan.rpc.pb import teaclave_common_pb2 as cpb
 from gaiwan.services.execution import _datapath
 from gaiwan.services.execution._runner import run_assignment
-from gaiwan.transport import Limits, Transport
+from gaiwan.storage import LocalStorage
+from gaiwan.transport import FusionStore, Limits, Transport
 from gaiwan.transport.server import FileServer
 
 LOG = get_logger("execution")
@@ -235,11 +236,13 @@ def test_unknown_file_names_are_function_errors(shm):
 
 
 def test_fusion_output_round_trip_is_sealed(server, shm, tmp_path):
-    """A fusion output is stored sealed under the node's fusion dir and reads back as an input."""
+    """A fusion output is stored sealed in the storage (as the execution role reaches it) and
+    reads back as an input."""
     train, _ = _publish(server)
     key = os.urandom(16)
     url = "fusion:///3f1e2d-aaaa.fusion"
-    transport = Transport(Limits(), fusion_dir=tmp_path / "home" / "fusion")
+    storage = LocalStorage.open(tmp_path / "home" / "storage", role="execution")
+    transport = Transport(Limits(), FusionStore(storage, 4 << 20))
     out = _spec("shout", url, crypto.TEACLAVE_FILE_128, key)
     result = run_assignment(_assignment([train], [out]), CancelEvent(), default_registry(), LOG,
                             transport)
@@ -250,6 +253,7 @@ def test_fusion_output_round_trip_is_sealed(server, shm, tmp_path):
                                                        crypto.AES_GCM_128, OUT_GCM_KEY,
                                                        OUT_GCM_IV)]),
                            CancelEvent(), default_registry(), LOG, transport)
+    storage.close()
     assert again.ok, again.failure
     plain = io.BytesIO()
     crypto.decrypt(crypto.AES_GCM_128, OUT_GCM_KEY, OUT_GCM_IV,

@@ -49,4 +49,25 @@ def test_role_enforces_the_namespace(tmp_path: Path) -> None:
             with pytest.raises(PermissionDenied):
                 call()
     with pytest.raises(PermissionDenied):
-        LocalStorage.open(tmp_path / "other", role="execution")
+        LocalStorage.open(tmp_path / "other", role="operator")
+
+
+def test_execution_reaches_fusion_files_only(tmp_path: Path) -> None:
+    """Execution nodes keep fusion files and see nothing else; no other role sees fusion files."""
+    with LocalStorage.open(tmp_path / "db", role="execution") as storage:
+        storage.put(b"fusion/x.fusion/manifest", b"m")
+        assert storage.scan(b"fusion/x.fusion/")
+        for call in (lambda: storage.get(b"task/1"), lambda: storage.scan(b""),
+                     lambda: storage.scan(b"fusio"), lambda: storage.put(b"data/1", b"x"),
+                     lambda: storage.transact(writes={b"fusionx": b"x"}),
+                     lambda: storage.transact(enqueue=[("tasks", b"1")]),
+                     lambda: storage.dequeue("tasks", 1000)):
+            with pytest.raises(PermissionDenied):
+                call()
+    for role in ("authentication", "frontend", "management", "scheduler"):
+        with LocalStorage.open(tmp_path / role, role=role) as storage:
+            for call in (lambda: storage.get(b"fusion/x.fusion/manifest"),
+                         lambda: storage.scan(b"fusion/"),
+                         lambda: storage.put(b"fusion/x.fusion/manifest", b"forged")):
+                with pytest.raises(PermissionDenied):
+                    call()

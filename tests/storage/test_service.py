@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 import socket
 import threading
 import time
@@ -22,6 +24,7 @@ from gaiwan.services.storage._servicer import MAX_GET_MANY, Limits, StorageServi
 from gaiwan.storage import StorageClient
 from gaiwan.storage._lmdb import LmdbEngine
 from gaiwan.storage.store import Store
+from gaiwan.transport import FusionStore, Transport, TransportError
 
 from .conftest import SEAL_KEY
 from .mesh import MeshCA
@@ -147,6 +150,14 @@ def test_watch_over_the_wire(client: Callable[[str], StorageClient]) -> None:
     ("authentication", lambda c: c.put(b"fn/1", b"x")),
     ("scheduler", lambda c: c.transact(enqueue=[("other", b"1")])),
     ("execution", lambda c: c.get(b"task/1")),
+    ("execution", lambda c: c.scan(b"")),
+    ("execution", lambda c: c.transact(conditions={b"fusion/x/manifest": 0},
+                                       writes={b"audit/1": b"x"})),
+    ("execution", lambda c: c.transact(enqueue=[("tasks", b"1")])),
+    ("scheduler", lambda c: c.get(b"fusion/x/manifest")),
+    ("management", lambda c: c.transact(writes={b"fusion/x/manifest": b"x"})),
+    ("frontend", lambda c: c.scan(b"fusion/")),
+    ("authentication", lambda c: c.get(b"fusion/x/manifest")),
     ("operator", lambda c: c.get(b"task/1")),
 ])
 def test_namespace_violations_are_permission_denied(
@@ -161,7 +172,8 @@ def test_namespace_violations_are_permission_denied(
 def test_each_role_reaches_its_own_prefix(client: Callable[[str], StorageClient]) -> None:
     """The positive side of the table: every storage caller can use its own keys."""
     for role, key in (("authentication", b"auth/u"), ("frontend", b"audit/1"),
-                      ("management", b"fn/1"), ("scheduler", b"data/1")):
+                      ("management", b"fn/1"), ("scheduler", b"data/1"),
+                      ("execution", b"fusion/x.fusion/manifest")):
         c = client(role)
         c.put(key, b"v")
         assert c.get(key).value == b"v"  # type: ignore[union-attr]
@@ -257,3 +269,24 @@ def test_client_from_another_ca_is_refused(served: tuple[str, Store], ca: MeshCA
         with pytest.raises(grpc.RpcError) as info:
             pb_grpc.GaiwanStorageStub(ch).Get(pb.GetRequest(key=b"task/1"), timeout=5)
         assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+def test_fusion_files_over_the_wire(client: Callable[[str], StorageClient], ca: MeshCA,
+                                    tmp_path: Path) -> None:
+    """Fusion files at the largest chunk a message limit allows pass the service both ways (a
+    chunk plus its framing fits a request, a batch of them an answer); a storage nobody serves
+    fails the transfer as unavailable."""
+    store = FusionStore(client("execution"), MAX_MESSAGE)
+    assert store.chunk_bytes > MAX_MESSAGE * 0.9
+    data = os.urandom(3 * store.chunk_bytes + 17)
+    (tmp_path / "out").write_bytes(data)
+    transport = Transport(fusion=store)
+    transport.upload(tmp_path / "out", "fusion:///f.fusion", "output 'o'")
+    got = io.BytesIO()
+    assert transport.fetch("fusion:///f.fusion", got, "input 'i'") == len(data)
+    assert got.getvalue() == data
+    with mesh_channel(ca.identity("execution"), f"127.0.0.1:{_free_port()}", "storage",
+                      MAX_MESSAGE) as ch:
+        nobody = Transport(fusion=FusionStore(StorageClient(ch, timeout_s=5), MAX_MESSAGE))
+        with pytest.raises(TransportError, match="^input 'i': fusion storage is unavailable$"):
+            nobody.fetch("fusion:///f.fusion", io.BytesIO(), "input 'i'")

@@ -1,5 +1,6 @@
 """Fixtures: a real files server on 127.0.0.1 over a temporary directory, a transport with
-short limits, and servers that misbehave in the ways remote stores do."""
+short limits whose fusion files go to a real LMDB store (as the execution role sees it), and
+servers that misbehave in the ways remote stores do."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from gaiwan.transport import Limits, Transport
+from gaiwan.storage import LocalStorage
+from gaiwan.transport import FusionStore, Limits, Transport
 from gaiwan.transport.server import FileServer
 
 LIMITS = Limits(connect_timeout_s=1.0, read_timeout_s=0.3, max_bytes=64 * 1024)
+# Small chunks, so the files these limits allow span several chunks and several reads.
+MAX_MESSAGE, MAX_CHUNK = 64 * 1024, 4096
 
 
 @pytest.fixture
@@ -27,8 +31,15 @@ def served(tmp_path: Path) -> Iterator[FileServer]:
 
 
 @pytest.fixture
-def transport(tmp_path: Path) -> Transport:
-    return Transport(LIMITS, fusion_dir=tmp_path / "home" / "fusion")
+def storage(tmp_path: Path) -> Iterator[LocalStorage]:
+    """The storage as the execution role reaches it: its namespace enforced."""
+    with LocalStorage.open(tmp_path / "storage", role="execution") as opened:
+        yield opened
+
+
+@pytest.fixture
+def transport(storage: LocalStorage) -> Transport:
+    return Transport(LIMITS, FusionStore(storage, MAX_MESSAGE, MAX_CHUNK))
 
 
 class Recorder(ThreadingHTTPServer):

@@ -1,9 +1,8 @@
-"""file://, data: and fusion:// transfers: no overwrite, RFC 2397 decoding, the sealed store."""
+"""file:// and data: transfers: no overwrite, RFC 2397 decoding."""
 
 from __future__ import annotations
 
 import io
-import stat
 
 import pytest
 
@@ -91,29 +90,3 @@ def test_data_url_size_limit(transport):
     """A data: URL's decoded bytes obey the size limit."""
     with pytest.raises(TransportError, match="size limit"):
         _fetch(transport, "data:," + "x" * (LIMITS.max_bytes + 1))
-
-
-def test_fusion_store_round_trip_private_and_write_once(transport, tmp_path):
-    """A fusion output lands in a 0700 directory, reads back, and is never overwritten."""
-    src = tmp_path / "sealed"
-    src.write_bytes(b"sealed fusion bytes")
-    url = "fusion:///1b2c3d4e-aaaa-bbbb-cccc-000000000000.fusion"
-    transport.upload(src, url, OUT)
-    assert stat.S_IMODE(transport.fusion_dir.stat().st_mode) == 0o700
-    assert _fetch(transport, url) == b"sealed fusion bytes"
-    with pytest.raises(TransportError, match="never overwritten"):
-        transport.upload(src, url, OUT)
-
-
-@pytest.mark.parametrize("url", ["fusion:///../escape", "fusion://host/x.fusion",
-                                 "fusion:///a/b.fusion", "fusion:///.hidden", "fusion:///"])
-def test_malformed_fusion_locations(transport, url):
-    """Fusion locations are one plain name, nothing that could leave the store."""
-    with pytest.raises(TransportError, match="malformed fusion:// location"):
-        _fetch(transport, url)
-
-
-def test_fusion_unavailable_without_store(tmp_path):
-    """A transport without a fusion directory refuses fusion:// clearly."""
-    with pytest.raises(TransportError, match="fusion storage is not available"):
-        Transport(LIMITS).fetch("fusion:///x.fusion", io.BytesIO(), IN)

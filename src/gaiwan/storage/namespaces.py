@@ -44,6 +44,9 @@ NAMESPACES: dict[str, Namespace] = {
         Namespace("frontend", (b"audit/",)),
         Namespace("management", _TASK_STATE, {"tasks": frozenset({ENQUEUE})}),
         Namespace("scheduler", _TASK_STATE, {"tasks": frozenset({ENQUEUE, CONSUME})}),
+        # Fusion files (gaiwan.transport._fusion): sealed outputs of several owners, shared by
+        # every execution node. Nodes see nothing else: task records reach them from the scheduler.
+        Namespace("execution", (b"fusion/",)),
     )
 }
 

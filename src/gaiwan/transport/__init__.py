@@ -2,7 +2,9 @@
 `http(s)` GET/PUT, `file://`, `data:` (inputs only) and the platform's own `fusion://`."""
 
 from ._errors import TransportError
+from ._fusion import FusionStore
 from ._limits import Limits
 from ._transport import INPUT_SCHEMES, OUTPUT_SCHEMES, Transport
 
-__all__ = ["INPUT_SCHEMES", "OUTPUT_SCHEMES", "Limits", "Transport", "TransportError"]
+__all__ = ["INPUT_SCHEMES", "OUTPUT_SCHEMES", "FusionStore", "Limits", "Transport",
+           "TransportError"]

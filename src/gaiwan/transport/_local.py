@@ -1,27 +1,19 @@
-"""Files on the node's own file system: `file://` (absolute paths the data owner names) and
-`fusion://` (the platform's store of outputs shared by several owners).
+"""`file://`: files on the node's own file system, at absolute paths the data owner names.
 
 An output is created exclusively and never replaces an existing file: outputs are written once,
 and an aes-gcm output overwritten with other content under the same key and iv would leak the
 XOR of the two plaintexts. A partly written output is removed when the copy fails.
-
-Fusion files live flat under one directory of the node's data dir (mode 0700). What lands there
-is already sealed: a fusion record's crypto info is teaclave-file-128 under a key the platform
-chose, and the data path encrypts every output before it reaches the transport.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import SplitResult, unquote
 
 from ._errors import TransportError
 from ._limits import Limits, copy_limited
-
-_FUSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
 
 
 def file_path(parts: SplitResult, label: str) -> Path:
@@ -34,16 +26,6 @@ def file_path(parts: SplitResult, label: str) -> Path:
     if any(seg == ".." for seg in path.split("/")):
         raise TransportError(label, "file:// URL path must not contain '..'")
     return Path(path)
-
-
-def fusion_path(parts: SplitResult, root: Path | None, label: str) -> Path:
-    """Where a `fusion:///<name>` file lives under the node's fusion directory."""
-    if root is None:
-        raise TransportError(label, "fusion storage is not available on this node")
-    name = parts.path[1:] if parts.path.startswith("/") else ""
-    if parts.netloc or parts.query or not _FUSION_NAME.fullmatch(name):
-        raise TransportError(label, "malformed fusion:// location")
-    return root / name
 
 
 def read(path: Path, dst: BinaryIO, limits: Limits, label: str) -> int:
@@ -78,10 +60,3 @@ def write_new(src: Path, path: Path, limits: Limits, label: str) -> None:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-
-
-def ensure_private_dir(path: Path) -> Path:
-    """Creates the fusion directory readable by the node's user only."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)
-    return path

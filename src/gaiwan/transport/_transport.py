@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import SplitResult, urlsplit
 
-from . import _data_url, _http, _local
+from . import _data_url, _fusion, _http, _local
 from ._errors import TransportError
+from ._fusion import FusionStore
 from ._limits import Limits
 
 INPUT_SCHEMES = ("http", "https", "file", "data", "fusion")
@@ -34,9 +35,15 @@ def _split(url: str, label: str, allowed: tuple[str, ...]) -> SplitResult:
 class Transport:
     """Fetches and uploads task files; one per node, shared by its worker threads."""
 
-    def __init__(self, limits: Limits | None = None, fusion_dir: Path | None = None) -> None:
+    def __init__(self, limits: Limits | None = None, fusion: FusionStore | None = None) -> None:
         self.limits = limits or Limits()
-        self.fusion_dir = fusion_dir
+        self.fusion = fusion
+
+    def _fusion(self, parts: SplitResult, label: str) -> tuple[FusionStore, str]:
+        name = _fusion.name_of(parts, label)
+        if self.fusion is None:
+            raise TransportError(label, "fusion storage is not available on this node")
+        return self.fusion, name
 
     def fetch(self, url: str, dst: BinaryIO, label: str) -> int:
         """Writes the file at url into dst; returns its size. `label` names the file in errors,
@@ -56,7 +63,8 @@ class Transport:
             return len(data)
         if scheme == "file":
             return _local.read(_local.file_path(parts, label), dst, self.limits, label)
-        return _local.read(_local.fusion_path(parts, self.fusion_dir, label), dst, self.limits, label)
+        store, name = self._fusion(parts, label)
+        return store.read(name, dst, self.limits, label)
 
     def upload(self, src: Path, url: str, label: str) -> None:
         """Sends the file src to url; an existing file there is never replaced."""
@@ -67,6 +75,5 @@ class Transport:
         elif scheme == "file":
             _local.write_new(src, _local.file_path(parts, label), self.limits, label)
         else:
-            if self.fusion_dir is not None:
-                _local.ensure_private_dir(self.fusion_dir)
-            _local.write_new(src, _local.fusion_path(parts, self.fusion_dir, label), self.limits, label)
+            store, name = self._fusion(parts, label)
+            store.write(src, name, self.limits, label)

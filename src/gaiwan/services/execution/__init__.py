@@ -1,21 +1,24 @@
 """The execution service: one node that runs tasks the scheduler pushes to it.
 
 It has no inbound callers; its server carries only the health service, for `gaiwan status`.
+It calls the scheduler (assignments, heartbeats, results) and storage, for fusion files only:
+they live there, not on the node, so any node reads what another wrote.
 """
 
 from __future__ import annotations
 
-from ...transport import Limits, Transport
+from ...storage import StorageClient
+from ...transport import FusionStore, Limits, Transport
 from ..runtime import ServiceRuntime
 from ._node import ExecutionNode
 from ._settings import NodeSettings
-
-FUSION_DIR = "fusion"  # under the node's data dir: sealed outputs shared by several owners
 
 
 def main(runtime: ServiceRuntime) -> None:
     execution = runtime.config.section("execution")
     settings = NodeSettings.from_section(execution)
+    fusion = FusionStore(StorageClient(runtime.channels.get("storage")),
+                         runtime.config.max_message_bytes)
     node = ExecutionNode(
         runtime.channels.get("scheduler"),
         settings.registry(),
@@ -23,8 +26,7 @@ def main(runtime: ServiceRuntime) -> None:
         lease_ms=settings.lease_ms,
         log=runtime.log,
         stop=runtime.stop_event,
-        transport=Transport(Limits.from_config(execution),
-                            fusion_dir=runtime.config.home.root / FUSION_DIR),
+        transport=Transport(Limits.from_config(execution), fusion=fusion),
     )
     runtime.on_stop(node.shutdown)
     node.start_executors()
