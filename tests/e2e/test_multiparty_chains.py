@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gaiwan.client import DataMap, Gaiwan, TaskStatus
+from gaiwan.client import DataMap, Gaiwan
 from gaiwan.errors import FailedPrecondition
 from tests.fixtures import teaclave_fixture
 from tests.support.files import ServedDir, served  # noqa: F401 - fixture
-from tests.support.parties import add_user, approve_all, close_all, register_builtin
+from tests.support.parties import (add_user, close_all, finished, fusion_model_task,
+                                   register_builtin)
 from tests.support.platform import SHARED, Platform
 
 pytestmark = [pytest.mark.platform, pytest.mark.xdist_group(SHARED)]
@@ -21,7 +22,6 @@ pytestmark = [pytest.mark.platform, pytest.mark.xdist_group(SHARED)]
 _GBDT_ARGS = {"feature_size": 4, "max_depth": 4, "iterations": 100, "shrinkage": 0.1,
               "feature_sample_ratio": 1.0, "data_sample_ratio": 1.0, "min_leaf_size": 1,
               "loss": "LAD", "training_optimization_level": 2}
-_LR_ARGS = {"alg_alpha": 0.3, "alg_iters": 100, "feature_size": 30}
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +32,6 @@ def users(platform: Platform) -> Iterator[tuple[Gaiwan, Gaiwan, Gaiwan]]:
             add_user(platform, "fn-owner", "FunctionOwner"))
     yield made
     close_all(made)
-
-
-def _finished(user: Gaiwan, task_id: str) -> bytes:
-    user.frontend.invoke_task(task_id)
-    task = user.wait(task_id, 180)
-    assert task.status is TaskStatus.FINISHED, task
-    return task.result()
 
 
 def test_gbdt_model_output_feeds_prediction(users: tuple[Gaiwan, Gaiwan, Gaiwan],
@@ -57,7 +50,7 @@ def test_gbdt_model_output_feeds_prediction(users: tuple[Gaiwan, Gaiwan, Gaiwan]
                                 {"trained_model": me})
     carol.frontend.assign_data_to_task(task_id, [DataMap("training_data", train.data_id)],
                                        [DataMap("trained_model", model.data_id)])
-    assert _finished(carol, task_id) == b"Trained 120 lines of data."
+    assert finished(carol, task_id) == b"Trained 120 lines of data."
 
     model_input = carol.frontend.register_input_from_output(model.data_id)
     data = carol.data.upload_input(teaclave_fixture("functions/gbdt_prediction/test_data.txt"),
@@ -68,7 +61,7 @@ def test_gbdt_model_output_feeds_prediction(users: tuple[Gaiwan, Gaiwan, Gaiwan]
     carol.frontend.assign_data_to_task(
         task_id, [DataMap("model_file", model_input), DataMap("data_file", data.data_id)],
         [DataMap("result_file", result.data_id)])
-    assert _finished(carol, task_id) == b"Predict result has 30 lines of data."
+    assert finished(carol, task_id) == b"Predict result has 30 lines of data."
     carol.data.fetch_output(result, tmp_path / "predictions")
     got = np.loadtxt(tmp_path / "predictions")
     expected = np.loadtxt(teaclave_fixture("functions/gbdt_prediction/expected_result.txt"))
@@ -80,21 +73,9 @@ def test_fusion_model_needs_both_owners_to_be_used(users: tuple[Gaiwan, Gaiwan, 
     """A logistic model written to a fusion output of two owners feeds a prediction that runs
     only once both owners approved; the data travels by file:// URLs."""
     carol, dave, owner = users
-    train_fn = register_builtin(owner, "builtin-logistic-regression-train", list(_LR_ARGS),
-                                ["training_data"], ["model_file"])
-    predict_fn = register_builtin(owner, "builtin-logistic-regression-predict", [],
-                                  ["model_file", "data_file"], ["result_file"])
-    both = [carol.user_id, dave.user_id]
-    fusion = carol.frontend.register_fusion_output(both)
-    train = carol.data.upload_input(
-        teaclave_fixture("functions/logistic_regression_training/train.txt"),
-        (tmp_path / "lr-train.enc").as_uri())
-    task_id = carol.create_task(train_fn, "builtin", _LR_ARGS, {"training_data": [carol.user_id]},
-                                {"model_file": both})
-    carol.frontend.assign_data_to_task(task_id, [DataMap("training_data", train.data_id)],
-                                       [DataMap("model_file", fusion)])
-    approve_all(task_id, [carol, dave])
-    assert _finished(carol, task_id).startswith(b"Trained ")
+    model = fusion_model_task(carol, dave, owner, tmp_path)
+    predict_fn, fusion, both = model.predict_fn, model.fusion, [carol.user_id, dave.user_id]
+    assert finished(carol, model.writer).startswith(b"Trained ")
     assert carol.frontend.output_cmac(fusion)  # written once, by the task
 
     model_input = dave.frontend.register_input_from_output(fusion)
@@ -112,7 +93,7 @@ def test_fusion_model_needs_both_owners_to_be_used(users: tuple[Gaiwan, Gaiwan, 
     with pytest.raises(FailedPrecondition):
         dave.frontend.invoke_task(task_id)  # carol, a co-owner of the model, has not approved
     carol.frontend.approve_task(task_id)
-    assert _finished(dave, task_id) == b"Predicted 5 lines of data."
+    assert finished(dave, task_id) == b"Predicted 5 lines of data."
     dave.data.fetch_output(result, tmp_path / "probabilities")
     probabilities = np.loadtxt(tmp_path / "probabilities")
     assert probabilities.shape == (5,) and np.all((probabilities >= 0) & (probabilities <= 1))

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from gaiwan.client import DataMap, Gaiwan, TaskStatus
+from gaiwan.client import DataMap
 from gaiwan.config import Config
 from gaiwan.home import Home
 from tests.fixtures import teaclave_fixture
-from tests.support.parties import add_user, approve_all, close_all, register_builtin
+from tests.support.parties import add_user, approve_all, close_all, finished, fusion_model_task
 from tests.support.platform import FRESH, Platform, frontend, status_of
 from tests.support.tasks import SLEEP, eventually, invoke, python_function, wait_status
 
@@ -135,16 +135,6 @@ def test_frozen_node_task_runs_on_the_other_node(two: tuple[Platform, SecondNode
     assert status_of(client.wait_task(busy, timeout=30)) == "Finished"
 
 
-_LR_ARGS = {"alg_alpha": 0.3, "alg_iters": 100, "feature_size": 30}
-
-
-def _finished(user: Gaiwan, task_id: str) -> bytes:
-    user.frontend.invoke_task(task_id)
-    task = user.wait(task_id, 120)
-    assert task.status is TaskStatus.FINISHED, task
-    return task.result()
-
-
 def test_fusion_output_is_read_on_the_other_node(two: tuple[Platform, SecondNode],
                                                  tmp_path: Path) -> None:
     """A model written to a fusion output by a task on one node feeds a prediction on the other:
@@ -156,20 +146,8 @@ def test_fusion_output_is_read_on_the_other_node(two: tuple[Platform, SecondNode
     dave = add_user(p, "dave", "DataOwner", "lab_d")
     owner = add_user(p, "fn-owner", "FunctionOwner")
     try:
-        train_fn = register_builtin(owner, "builtin-logistic-regression-train", list(_LR_ARGS),
-                                    ["training_data"], ["model_file"])
-        predict_fn = register_builtin(owner, "builtin-logistic-regression-predict", [],
-                                      ["model_file", "data_file"], ["result_file"])
-        both = [carol.user_id, dave.user_id]
-        fusion = carol.frontend.register_fusion_output(both)
-        train = carol.data.upload_input(
-            teaclave_fixture("functions/logistic_regression_training/train.txt"),
-            (tmp_path / "lr-train.enc").as_uri())
-        writer = carol.create_task(train_fn, "builtin", _LR_ARGS,
-                                   {"training_data": [carol.user_id]}, {"model_file": both})
-        carol.frontend.assign_data_to_task(writer, [DataMap("training_data", train.data_id)],
-                                           [DataMap("model_file", fusion)])
-        approve_all(writer, [carol, dave])
+        lr = fusion_model_task(carol, dave, owner, tmp_path)
+        both, writer = [carol.user_id, dave.user_id], lr.writer
 
         data = dave.data.upload_input(
             teaclave_fixture("functions/logistic_regression_prediction/predict_input.txt"),
@@ -181,15 +159,15 @@ def test_fusion_output_is_read_on_the_other_node(two: tuple[Platform, SecondNode
         first_busy = invoke(admin, sleep_fn, seconds="8")
         wait_status(admin, [first_busy], "Running")
         busy_node = _holder(p, first_busy, after=lines)
-        assert _finished(carol, writer).startswith(b"Trained ")
+        assert finished(carol, writer).startswith(b"Trained ")
         writer_node = _holder(p, writer, after=lines)
         assert writer_node != busy_node
         second_busy = invoke(admin, sleep_fn, seconds="12")  # holds the writer's node
         wait_status(admin, [second_busy], "Running")
         assert _holder(p, second_busy, after=lines) == writer_node
 
-        model = dave.frontend.register_input_from_output(fusion)
-        reader = dave.create_task(predict_fn, "builtin", {},
+        model = dave.frontend.register_input_from_output(lr.fusion)
+        reader = dave.create_task(lr.predict_fn, "builtin", {},
                                   {"model_file": both, "data_file": [dave.user_id]},
                                   {"result_file": [dave.user_id]})
         dave.frontend.assign_data_to_task(
@@ -197,7 +175,7 @@ def test_fusion_output_is_read_on_the_other_node(two: tuple[Platform, SecondNode
             [DataMap("result_file", result.data_id)])
         approve_all(reader, [carol, dave])
         assert status_of(admin.wait_task(first_busy, timeout=30)) == "Finished"
-        assert _finished(dave, reader) == b"Predicted 5 lines of data."
+        assert finished(dave, reader) == b"Predicted 5 lines of data."
         assert _holder(p, reader, after=lines) == busy_node != writer_node
         assert {busy_node, writer_node} == {second.node_id, _node_id(p.home.logs / "execution.log")}
         assert not (p.home.root / "fusion").exists() and not (second.home.root / "fusion").exists()

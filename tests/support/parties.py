@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
-from gaiwan.client import (AuthenticationService, FunctionArgument, FunctionInput, FunctionOutput,
-                           Gaiwan)
+from gaiwan.client import (AuthenticationService, DataMap, FunctionArgument, FunctionInput,
+                           FunctionOutput, Gaiwan, TaskStatus)
+from tests.fixtures import teaclave_fixture
 from tests.support.platform import Platform
 
 ZERO_KEY = bytes(16)
@@ -47,3 +50,43 @@ def approve_all(task_id: str, parties: Sequence[Gaiwan]) -> None:
 def close_all(parties: Iterable[Gaiwan]) -> None:
     for party in parties:
         party.close()
+
+
+def finished(user: Gaiwan, task_id: str, timeout: float = 180) -> bytes:
+    """Invokes the task as `user` and returns its result once it finished (fails otherwise)."""
+    user.frontend.invoke_task(task_id)
+    task = user.wait(task_id, timeout)
+    assert task.status is TaskStatus.FINISHED, task
+    return task.result()
+
+
+LR_ARGS = {"alg_alpha": 0.3, "alg_iters": 100, "feature_size": 30}
+
+
+@dataclass(frozen=True)
+class FusionModel:
+    """A logistic-regression training task of `writer_owner` whose model goes to a fusion output
+    of both owners, created, assigned and approved by both; not yet invoked."""
+
+    train_fn: str
+    predict_fn: str
+    fusion: str
+    writer: str
+
+
+def fusion_model_task(carol: Gaiwan, dave: Gaiwan, owner: Gaiwan, tmp_path: Path) -> FusionModel:
+    train_fn = register_builtin(owner, "builtin-logistic-regression-train", list(LR_ARGS),
+                                ["training_data"], ["model_file"])
+    predict_fn = register_builtin(owner, "builtin-logistic-regression-predict", [],
+                                  ["model_file", "data_file"], ["result_file"])
+    both = [carol.user_id, dave.user_id]
+    fusion = carol.frontend.register_fusion_output(both)
+    train = carol.data.upload_input(
+        teaclave_fixture("functions/logistic_regression_training/train.txt"),
+        (tmp_path / "lr-train.enc").as_uri())
+    writer = carol.create_task(train_fn, "builtin", LR_ARGS, {"training_data": [carol.user_id]},
+                               {"model_file": both})
+    carol.frontend.assign_data_to_task(writer, [DataMap("training_data", train.data_id)],
+                                       [DataMap("model_file", fusion)])
+    approve_all(writer, [carol, dave])
+    return FusionModel(train_fn, predict_fn, fusion, writer)

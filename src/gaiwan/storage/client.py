@@ -36,7 +36,34 @@ class Versioned:
     version: int
 
 
-class StorageClient:
+class TransactShortcuts:
+    """The single-key writes and the ack, each one `transact`: shared by StorageClient and
+    LocalStorage, which differ only in how a transaction reaches the store."""
+
+    def transact(self, conditions: Mapping[bytes, int] | None = None,
+                 writes: Mapping[bytes, bytes | None] | None = None,
+                 enqueue: Iterable[tuple[str, bytes]] = (),
+                 ack: Iterable[Lease] = ()) -> list[int] | None:
+        raise NotImplementedError
+
+    def put(self, key: bytes, value: bytes) -> int:
+        versions = self.transact(writes={key: value})
+        assert versions is not None  # no conditions: always commits
+        return versions[0]
+
+    def delete(self, key: bytes) -> None:
+        self.transact(writes={key: None})
+
+    def compare_and_set(self, key: bytes, expected_version: int, value: bytes | None) -> int | None:
+        """Writes (or deletes, value None) only if the key is still at expected_version."""
+        versions = self.transact(conditions={key: expected_version}, writes={key: value})
+        return None if versions is None else versions[0]
+
+    def ack(self, lease: Lease) -> None:
+        self.transact(ack=[lease])
+
+
+class StorageClient(TransactShortcuts):
     def __init__(self, channel: grpc.Channel, timeout_s: float = 10.0) -> None:
         self._stub = pb_grpc.GaiwanStorageStub(channel)
         self._timeout = timeout_s
@@ -84,19 +111,6 @@ class StorageClient:
         resp = self._call(self._stub.Transact, request)
         return list(resp.versions) if resp.committed else None
 
-    def put(self, key: bytes, value: bytes) -> int:
-        versions = self.transact(writes={key: value})
-        assert versions is not None  # no conditions: always commits
-        return versions[0]
-
-    def delete(self, key: bytes) -> None:
-        self.transact(writes={key: None})
-
-    def compare_and_set(self, key: bytes, expected_version: int, value: bytes | None) -> int | None:
-        """Writes (or deletes, value None) only if the key is still at expected_version."""
-        versions = self.transact(conditions={key: expected_version}, writes={key: value})
-        return None if versions is None else versions[0]
-
     def watch(self, key: bytes, version: int, timeout_s: float) -> int:
         """Blocks until the key's version differs from `version` or the timeout passes.
         Returns the key's current version (equal to `version` on timeout)."""
@@ -137,5 +151,3 @@ class StorageClient:
     def release(self, lease: Lease) -> None:
         self._call(self._stub.ReleaseLease, lease.ref())
 
-    def ack(self, lease: Lease) -> None:
-        self.transact(ack=[lease])

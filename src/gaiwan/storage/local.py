@@ -13,12 +13,12 @@ from pathlib import Path
 from types import TracebackType
 
 from ._lmdb import LmdbEngine
-from .client import Lease, Versioned
+from .client import Lease, TransactShortcuts, Versioned
 from .namespaces import CONSUME, ENQUEUE, Namespace, namespace_for
 from .store import Store
 
 
-class LocalStorage:
+class LocalStorage(TransactShortcuts):
     def __init__(self, store: Store, role: str | None = None) -> None:
         self._store = store
         self._ns: Namespace | None = namespace_for(role) if role is not None else None
@@ -82,18 +82,6 @@ class LocalStorage:
             self._queue(lease.queue, CONSUME)
         return self._store.transact(conditions, writes, enqueue, ack).versions
 
-    def put(self, key: bytes, value: bytes) -> int:
-        versions = self.transact(writes={key: value})
-        assert versions is not None  # no conditions: always commits
-        return versions[0]
-
-    def delete(self, key: bytes) -> None:
-        self.transact(writes={key: None})
-
-    def compare_and_set(self, key: bytes, expected_version: int, value: bytes | None) -> int | None:
-        versions = self.transact(conditions={key: expected_version}, writes={key: value})
-        return None if versions is None else versions[0]
-
     def watch(self, key: bytes, version: int, timeout_s: float) -> int:
         self._keys(key)
         return self._store.watch(key, version, timeout_s)
@@ -114,6 +102,3 @@ class LocalStorage:
     def release(self, lease: Lease) -> None:
         self._queue(lease.queue, CONSUME)
         self._store.release(lease)
-
-    def ack(self, lease: Lease) -> None:
-        self.transact(ack=[lease])
