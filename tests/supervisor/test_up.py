@@ -74,19 +74,20 @@ def test_sigterm_stops_services_in_reverse_order(fresh_platform: Callable[..., P
 def test_services_end_when_the_supervisor_is_killed(fresh_platform: Callable[..., Platform]) -> None:
     """SIGKILL of the supervisor itself leaves no orphaned service behind (parent-death signal)."""
     p = fresh_platform()
-    pidfds = [os.pidfd_open(p.pid(s)) for s in SERVICES]
+    pidfds = {os.pidfd_open(p.pid(s)): s for s in SERVICES}
     assert p.proc is not None
     p.proc.kill()
     p.proc.wait(10)
     poller = select.poll()
     for fd in pidfds:
         poller.register(fd, select.POLLIN)
-    ended: set[int] = set()
-    while len(ended) < len(pidfds):
+    left = dict(pidfds)
+    while left:
         ready = poller.poll(20_000)  # wakes when a process exits; no sleeping loop
-        assert ready, f"{len(pidfds) - len(ended)} services outlived their supervisor"
+        assert ready, "outlived their supervisor: " + "; ".join(
+            f"{s} (log ends {p.home.log_file(s).read_text()[-600:]!r})" for s in left.values())
         for fd, _ in ready:
-            ended.add(fd)
+            del left[fd]
             poller.unregister(fd)
     for fd in pidfds:
         os.close(fd)

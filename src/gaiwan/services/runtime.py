@@ -16,6 +16,8 @@ expires; then the service stops, since no peer would accept it any more.
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import threading
 import time
@@ -45,6 +47,24 @@ from ..rpc.server import (
 
 RENEW_AT = 2 / 3  # of the mesh certificate's lifetime
 RETRY_S = 5.0
+SHUTDOWN_LIMIT_S = 8.0
+SHUTDOWN_OVERRAN = 70  # EX_SOFTWARE
+
+
+def exit_after(limit_s: float, log: Logger) -> threading.Timer:
+    """Ends the process after `limit_s` seconds, whatever its threads are doing; the timer runs
+    on through interpreter exit, where an unfinished worker thread would otherwise be joined
+    forever."""
+
+    def overran() -> None:
+        log.error("shutdown overran its limit; exiting", limit_s=limit_s)
+        logging.shutdown()
+        os._exit(SHUTDOWN_OVERRAN)
+
+    timer = threading.Timer(limit_s, overran)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 class ServiceRuntime:
@@ -162,7 +182,10 @@ class ServiceRuntime:
         self.log.info("service ready", measurement=self.identity.measurement)
         while not self.stop_event.wait(3600):
             pass
+        exit_after(SHUTDOWN_LIMIT_S, self.log)
+        began = time.monotonic()
         self.shutdown()
+        self.log.info("service stopped", seconds=round(time.monotonic() - began, 3))
         return 0
 
     def shutdown(self) -> None:
