@@ -56,10 +56,11 @@ def launch(service: str, home: Home, log_to_file: bool = True) -> int:
         log.error("cannot start", reason=exc.message)
         print(f"gaiwan {service}: {exc.message}", flush=True)
         return 78  # EX_CONFIG: the supervisor does not restart a service that cannot start
-    from .runtime import ServiceRuntime
+    from .runtime import SHUTDOWN_LIMIT_S, ServiceRuntime
 
     runtime = ServiceRuntime(config, service, identity, log,
-                             renew=lambda: establish_identity(config, service, log))
+                             renew=lambda: establish_identity(config, service, log),
+                             shutdown_limit_s=SHUTDOWN_LIMIT_S)
     module = importlib.import_module(f"gaiwan.services.{service}")
     try:
         module.main(runtime)

@@ -12,6 +12,11 @@ the new certificates to new connections (gaiwan.rpc.server.ServerCredentials) an
 to them (gaiwan.rpc.channels.ChannelPool.update) without dropping calls. A refusal (say the
 auditors removed this build's measurement from enclave_info) is retried until the certificate
 expires; then the service stops, since no peer would accept it any more.
+
+A service process's shutdown has a deadline (`SHUTDOWN_LIMIT_S`, under the supervisor's
+SIGTERM-to-SIGKILL wait): a stop hook or a handler thread stuck on a peer that is itself going
+away must not keep the process, its ports and its keys alive, least of all when the supervisor
+died and nobody follows up with SIGKILL.
 """
 
 from __future__ import annotations
@@ -69,12 +74,16 @@ def exit_after(limit_s: float, log: Logger) -> threading.Timer:
 
 class ServiceRuntime:
     def __init__(self, config: Config, service: str, identity: ServiceIdentity, log: Logger,
-                 renew: Callable[[], ServiceIdentity] | None = None) -> None:
+                 renew: Callable[[], ServiceIdentity] | None = None,
+                 shutdown_limit_s: float | None = None) -> None:
+        """`shutdown_limit_s`: for the owner of the whole process (the launcher), which may end
+        it when shutdown overruns; a runtime hosted inside another program leaves it None."""
         self.config = config
         self.service = service
         self.identity = identity
         self.log = log
         self._renew = renew
+        self._shutdown_limit_s = shutdown_limit_s
         self._credentials: list[tuple[ServerCredentials, Callable[[ServiceIdentity], bytes]]] = []
         self.stop_event = threading.Event()
         self._signalled = False
@@ -182,7 +191,8 @@ class ServiceRuntime:
         self.log.info("service ready", measurement=self.identity.measurement)
         while not self.stop_event.wait(3600):
             pass
-        exit_after(SHUTDOWN_LIMIT_S, self.log)
+        if self._shutdown_limit_s is not None:
+            exit_after(self._shutdown_limit_s, self.log)
         began = time.monotonic()
         self.shutdown()
         self.log.info("service stopped", seconds=round(time.monotonic() - began, 3))
