@@ -125,6 +125,13 @@ def test_scan_limit_reverse_and_paging(filled: Store) -> None:
     assert filled.scan(b"none/") == []
 
 
+def test_scan_keys_only_lists_without_values(filled: Store) -> None:
+    """keys_only: the same keys and versions as a full scan, every value empty."""
+    full, keys = filled.scan(b"p/", limit=3), filled.scan(b"p/", limit=3, keys_only=True)
+    assert [(i.key, i.version) for i in keys] == [(i.key, i.version) for i in full]
+    assert {i.value for i in keys} == {b""} and full[0].value == b"P/A"
+
+
 def test_watch_wakes_on_change(store: Store) -> None:
     """watch returns the new version as soon as another thread commits, well before its timeout."""
     (v,) = store.transact(writes={b"w/1": b"a"}).versions or [0]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gaiwan.errors import ConfigError
+from gaiwan.errors import ConfigError, Unavailable
 from gaiwan.storage import LocalStorage
 from gaiwan.transport import FusionStore, Limits, Transport, TransportError
 
@@ -183,6 +183,44 @@ def test_racing_writer_loses_and_leaves_nothing(transport, storage, fifo, tmp_pa
     assert "never overwritten" in outcome[0].reason
     assert _fetch(transport) == winner
     assert len(_keys(storage)) == 2 + 1  # the winner's two chunks and its manifest
+
+
+def _dead_upload(storage: LocalStorage, name: str, upload: str, chunks: int) -> list[bytes]:
+    """What a writer that died mid-file leaves: chunks of its upload and no manifest."""
+    keys = [f"fusion/{name}/{upload}/{i:08d}".encode() for i in range(chunks)]
+    for start in range(0, chunks, 500):
+        storage.transact(writes=dict.fromkeys(keys[start:start + 500], b"c" * 16))
+    return keys
+
+
+def test_the_winner_removes_what_dead_writers_left(transport, storage, tmp_path):
+    """Chunks of earlier uploads that never got a manifest (more than one listing page of
+    them) are deleted once a complete file is written; other files' chunks are untouched."""
+    _dead_upload(storage, NAME, "00000000000000aa", 1100)
+    _dead_upload(storage, NAME, "ffffffffffffffff", 3)
+    other = _dead_upload(storage, "other.fusion", "00000000000000aa", 2)
+    data = os.urandom(2 * MAX_CHUNK + 1)
+    transport.upload(_file(tmp_path, data), URL, OUT)
+    assert len(_keys(storage)) == 3 + 1 and _fetch(transport) == data
+    assert _keys(storage, "other.fusion") == other
+
+
+def test_a_failed_clean_up_does_not_fail_the_file(storage, tmp_path):
+    """The file is complete before the clean-up starts: storage failing then loses only space."""
+
+    class ScanFails:
+        def __getattr__(self, attr: str) -> object:
+            return getattr(storage, attr)
+
+        def scan(self, *_: object, **__: object) -> list:  # type: ignore[type-arg]
+            raise Unavailable("storage went away")
+
+    left = _dead_upload(storage, NAME, "00000000000000aa", 2)
+    transport = Transport(LIMITS, FusionStore(ScanFails(), MAX_MESSAGE, MAX_CHUNK))
+    data = os.urandom(MAX_CHUNK + 1)
+    transport.upload(_file(tmp_path, data), URL, OUT)
+    assert _fetch(transport) == data
+    assert set(left) <= set(_keys(storage))
 
 
 def test_output_growing_past_the_limit_leaves_nothing(transport, storage, fifo):

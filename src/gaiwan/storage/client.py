@@ -85,9 +85,10 @@ class StorageClient(TransactShortcuts):
                 for key, item in zip(keys, resp.items)]
 
     def scan(self, prefix: bytes, limit: int = 0, reverse: bool = False,
-             start_after: bytes = b"") -> list[Versioned]:
+             start_after: bytes = b"", keys_only: bool = False) -> list[Versioned]:
         resp = self._call(self._stub.Scan, pb.ScanRequest(
-            prefix=prefix, limit=limit, reverse=reverse, start_after=start_after))
+            prefix=prefix, limit=limit, reverse=reverse, start_after=start_after,
+            keys_only=keys_only))
         return [Versioned(i.key, i.value, i.version) for i in resp.items]
 
     def transact(

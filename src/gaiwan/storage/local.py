@@ -61,10 +61,10 @@ class LocalStorage(TransactShortcuts):
         return self._store.get_many(keys)
 
     def scan(self, prefix: bytes, limit: int = 0, reverse: bool = False,
-             start_after: bytes = b"") -> list[Versioned]:
+             start_after: bytes = b"", keys_only: bool = False) -> list[Versioned]:
         if self._ns is not None:
             self._ns.check_prefix(prefix)
-        return self._store.scan(prefix, limit, reverse, start_after)
+        return self._store.scan(prefix, limit, reverse, start_after, keys_only)
 
     def transact(
         self,

@@ -165,12 +165,15 @@ class Store:
                 for key, row in zip(keys, rows)]
 
     def scan(self, prefix: bytes, limit: int = 0, reverse: bool = False,
-             start_after: bytes = b"") -> list[Versioned]:
+             start_after: bytes = b"", keys_only: bool = False) -> list[Versioned]:
+        """keys_only: values come back empty and are never unsealed."""
         if limit < 0:
             raise InvalidArgument("limit must not be negative")
         with self._op():
             rows = self._engine.run(lambda txn: txn.scan(prefix, start_after, limit, reverse),
                                     write=False)
+        if keys_only:
+            return [Versioned(r.key, b"", r.version) for r in rows]
         return [Versioned(r.key, self._sealer.open_value(r.key, r.sealed), r.version) for r in rows]
 
     def transact(

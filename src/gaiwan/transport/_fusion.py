@@ -8,7 +8,10 @@ conditioned on the manifest not existing. Readers start from the manifest, so a 
 is invisible, and the condition keeps outputs write-once, as for file:// outputs: an aes-gcm
 output rewritten under the same key and iv would leak the XOR of the two plaintexts. The upload
 id keeps two racing writers (or a retry after a node died mid-write) from mixing their chunks:
-only one manifest wins, and it names its own chunks.
+only one manifest wins, and it names its own chunks. The winner then deletes every other
+upload's chunks, such as those of a node that died mid-write before its task ran again
+elsewhere: once the manifest exists no chunk of that name can be written any more (each chunk
+write is conditioned on the manifest's absence), so nothing it deletes can still be wanted.
 
 What is stored is already sealed: a fusion record's crypto info is teaclave-file-128 under a key
 the platform chose, and the data path encrypts every output before it reaches the transport; the
@@ -46,6 +49,9 @@ class FusionStorage(Protocol):
     def get(self, key: bytes) -> Versioned | None: ...
 
     def get_many(self, keys: Sequence[bytes]) -> Sequence[Versioned | None]: ...
+
+    def scan(self, prefix: bytes, limit: int = ..., reverse: bool = ...,
+             start_after: bytes = ..., keys_only: bool = ...) -> Sequence[Versioned]: ...
 
     def transact(self, conditions: Mapping[bytes, int] | None = ...,
                  writes: Mapping[bytes, bytes | None] | None = ...) -> list[int] | None: ...
@@ -193,6 +199,24 @@ class FusionStore:
                                   writes={manifest_key: manifest.dumps()}) is None:
             raise _exists(label)
         written.clear()  # visible now: the chunks belong to the file
+        self._sweep(name, upload)
+
+    def _sweep(self, name: str, upload: str) -> None:
+        """Deletes the chunks of every upload of `name` but the winning one; best effort, since
+        the file is complete whatever happens here."""
+        prefix = PREFIX + name.encode() + b"/"
+        keep, manifest_key = prefix + upload.encode() + b"/", _manifest_key(name)
+        stale: list[bytes] = []
+        page: Sequence[Versioned] = [Versioned(prefix, b"", 0)] * _MAX_KEYS
+        try:
+            while len(page) == _MAX_KEYS:
+                page = self._storage.scan(prefix, limit=_MAX_KEYS, start_after=page[-1].key,
+                                          keys_only=True)
+                stale += [i.key for i in page
+                          if i.key != manifest_key and not i.key.startswith(keep)]
+        except GaiwanError:
+            return
+        self._discard(stale)
 
     def _discard(self, keys: list[bytes]) -> None:
         """Best effort: chunks no manifest names are unreachable anyway; this only frees space."""

@@ -98,7 +98,7 @@ class StorageServicer(pb_grpc.GaiwanStorageServicer):
     def Scan(self, request: pb.ScanRequest, context: grpc.ServicerContext) -> pb.ScanResponse:
         _ns(context).check_prefix(request.prefix)
         items = self._store.scan(request.prefix, request.limit, request.reverse,
-                                 request.start_after)
+                                 request.start_after, request.keys_only)
         self._check_size(sum(len(i.key) + len(i.value) + _ENTRY_OVERHEAD for i in items),
                          "scan result exceeds the message size limit; "
                          "page with limit and start_after")
