@@ -66,6 +66,7 @@ def default_document(ports: dict[str, int] | None = None, mode: str = "developme
         "execution": {
             "slots": 2,
             "lease_ms": 10000,
+            "builtin_memory_mb": 256,
             "executors": ["builtin", "python", "wamr", "wasm"],
             # Per-task limits; gaiwan.services.execution._settings reads them (same defaults).
             "python": {"time_s": 60.0, "max_time_s": 600.0, "memory_mb": 1024, "processes": 16,

@@ -63,9 +63,10 @@ def platform(tmp_path):
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     nodes: list[ExecutionNode] = []
 
-    def start_node(registry: ExecutorRegistry, prepare: bool = False) -> ExecutionNode:
+    def start_node(registry: ExecutorRegistry, prepare: bool = False,
+                   memory_bytes: int | None = None) -> ExecutionNode:
         node = ExecutionNode(channel, registry, slots=2, lease_ms=LEASE_MS,
-                             log=get_logger("execution"), stop=stop)
+                             log=get_logger("execution"), stop=stop, memory_bytes=memory_bytes)
         if prepare:
             node.start_executors()
         for loop in (node.subscribe_loop, node.heartbeat_loop):
@@ -176,3 +177,62 @@ def test_executor_that_cannot_start_is_not_offered(platform):
     assert task.status_message == "no execution node offers executor unstartable"
     echo_id = _stage(management, "builtin-echo", "builtin", {"message": "served"})
     assert _wait_for(management, echo_id, lambda t: t.status.terminal).status == TaskStatus.FINISHED
+
+
+MiB = 1 << 20
+
+
+class Heavy(Waiter):
+    """A waiter whose every task may take 600 MiB (its executor's memory limit)."""
+
+    executor_type = "heavy"
+
+    def task_memory_bytes(self) -> int:
+        return 600 * MiB
+
+
+def _cancel(management: LocalStorage, stub, task_id: str) -> None:
+    found = management.get(records.task_key(task_id))
+    canceled = dataclasses.replace(records.loads(Task, found.value), status=TaskStatus.CANCELED)
+    management.compare_and_set(found.key, found.version, records.dumps(canceled))
+    stub.CancelRunning(spb.CancelRunningRequest(task_id=task_id), timeout=5)
+
+
+def test_tasks_run_together_only_as_far_as_their_memory_fits(platform):
+    """Two slots but memory for one 600 MiB task: the second waits Staged, and runs as soon as
+    the first ends and gives its memory back."""
+    management, start_node, stub = platform
+    node = start_node(ExecutorRegistry((Heavy(),)), memory_bytes=1000 * MiB)
+    caps = node.capabilities()
+    assert (caps.slots, caps.memory_bytes, dict(caps.task_memory_bytes)) == (
+        2, 1000 * MiB, {"heavy": 600 * MiB})
+    first, second = (_stage(management, f"h{i}", "heavy", {}) for i in range(2))
+    _wait_for(management, first, lambda t: t.status == TaskStatus.RUNNING)
+    found = management.get(records.task_key(second))
+    assert management.watch(found.key, found.version, 1.0) == found.version  # not placed
+    assert records.loads(Task, found.value).status == TaskStatus.STAGED
+    _cancel(management, stub, first)
+    _wait_for(management, second, lambda t: t.status == TaskStatus.RUNNING)
+    _cancel(management, stub, second)
+
+
+def test_executor_whose_one_task_exceeds_the_node_is_not_offered(platform):
+    """A memory limit larger than the node's whole memory: that executor is left out (its tasks
+    wait for a node that has room); the rest are offered with their limits."""
+    _, start_node, _ = platform
+    node = start_node(ExecutorRegistry((Heavy(), default_registry(builtin_memory=64 * MiB)
+                                        .get("builtin"))), prepare=True, memory_bytes=512 * MiB)
+    caps = node.capabilities()
+    assert list(caps.executors) == ["builtin"]
+    assert dict(caps.task_memory_bytes) == {"builtin": 64 * MiB}
+
+
+def test_subscribe_offering_a_task_larger_than_the_node_is_refused(platform):
+    """The scheduler refuses capabilities no task could ever be placed under."""
+    _, _, stub = platform
+    caps = spb.NodeCapabilities(executors=["python"], slots=1, memory_bytes=100 * MiB,
+                                task_memory_bytes={"python": 200 * MiB})
+    with pytest.raises(grpc.RpcError) as err:
+        next(iter(stub.Subscribe(spb.SubscribeRequest(node_id="n", capabilities=caps), timeout=5)))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "python" in err.value.details()

@@ -18,6 +18,7 @@ def test_written_defaults_are_the_executors_defaults() -> None:
     for section in (default_document()["execution"], {}):
         settings = NodeSettings.from_section(section)
         assert (settings.python, settings.wasm, settings.slots) == (Limits(), WasmLimits(), 2)
+        assert (settings.memory, settings.builtin_memory) == (None, 256 * MiB)  # None: the host's
 
 
 def test_limits_come_from_config() -> None:
@@ -34,6 +35,17 @@ def test_limits_come_from_config() -> None:
     assert registry.get("wamr").runtime.limits == settings.wasm  # type: ignore[attr-defined]
 
 
+def test_memory_the_scheduler_reserves_comes_from_config() -> None:
+    """The node's memory and each executor's per-task memory, as the scheduler will see them."""
+    settings = NodeSettings.from_section({
+        "memory_mb": 3000, "builtin_memory_mb": 0,
+        "python": {"memory_mb": 128}, "wasm": {"memory_mb": 2, "module_mb": 3}})
+    assert settings.memory == 3000 * MiB
+    registry = settings.registry()
+    assert {t: registry.get(t).task_memory_bytes() for t in registry.executor_types()} == {
+        "builtin": 0, "python": 128 * MiB, "wamr": 5 * MiB, "wasm": 5 * MiB}
+
+
 def test_executors_key_limits_what_the_node_offers() -> None:
     """Only the listed executors are offered; an unknown one stops the node with its name."""
     registry = NodeSettings.from_section({"executors": ["builtin", "wamr"]}).registry()
@@ -44,6 +56,8 @@ def test_executors_key_limits_what_the_node_offers() -> None:
 
 @pytest.mark.parametrize("section, key", [
     ({"slots": 0}, "execution.slots"),
+    ({"memory_mb": 0}, "execution.memory_mb"),
+    ({"builtin_memory_mb": -1}, "execution.builtin_memory_mb"),
     ({"python": {"memory_mb": "lots"}}, "execution.python.memory_mb"),
     ({"python": {"time_s": 10, "max_time_s": 5}}, "execution.python.max_time_s"),
     ({"wasm": {"fuel": 0, "time_s": 0}}, "execution.wasm"),

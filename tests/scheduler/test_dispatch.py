@@ -45,6 +45,31 @@ def test_dispatches_only_to_nodes_with_a_free_slot(scheduler, stage, storage):
     assert read_task(storage, ids[2]).status == TaskStatus.RUNNING
 
 
+def test_a_node_without_memory_for_the_task_is_passed_over(scheduler, stage, storage):
+    """Memory limits are reserved per task: a node with free slots but no room left for one more
+    task's limit is skipped for a node that has room; built-ins reserve their own amount."""
+    roomy = Capabilities(frozenset({"python", "builtin"}), frozenset({"builtin-echo"}), slots=4,
+                         memory_bytes=1000, task_memory={"python": 400, "builtin": 100})
+    tight = Capabilities(frozenset({"python"}), frozenset(), slots=1, memory_bytes=400,
+                         task_memory={"python": 400})
+    a = scheduler.connect("node-a", roomy)
+    ids = [stage(name=f"f{i}", executor_type="python") for i in range(3)]
+    _drain(scheduler)
+    assert [p.task_id for p in _new_tasks(a)] == ids[:2]  # 800 of 1000 reserved
+    assert read_task(storage, ids[2]).status == TaskStatus.STAGED
+    assert (a.free_slots, a.free_memory) == (2, 200)
+    echo = stage()  # a built-in's 100 still fits beside them
+    _drain(scheduler)
+    assert [p.task_id for p in _new_tasks(a)] == [echo]
+
+    b = scheduler.connect("node-b", tight)  # fewer free slots, but room: it takes the task
+    _drain(scheduler)
+    assert [p.task_id for p in _new_tasks(b)] == [ids[2]]
+    assert _new_tasks(a) == []
+    scheduler.finish("node-a", ids[0], records.TaskResult(b"ok"))
+    assert a.free_memory == 500  # given back with the slot
+
+
 def test_assignment_carries_function_and_final_arguments(scheduler, stage):
     """The pushed assignment names the function and fills in argument defaults."""
     node = scheduler.connect("node-a", ECHO)

@@ -102,6 +102,11 @@ class Executor(abc.ABC):
         """Function names this executor offers by name (built-ins); empty for payload executors."""
         return ()
 
+    def task_memory_bytes(self) -> int:
+        """The memory one task may take at most (its limit), which the scheduler reserves on
+        the node for as long as the task runs; 0 when the executor sets no limit."""
+        return 0
+
     def start(self) -> None:
         """Prepares what the first task would otherwise wait for (e.g. a process to fork from);
         raises if the executor cannot work on this host. Nothing to prepare by default."""

@@ -40,11 +40,13 @@ class ExecutorRegistry:
         return tuple(sorted(name for ex in self._executors.values() for name in ex.functions()))
 
 
-def default_registry(python: Limits | None = None, wasm: WasmLimits | None = None) -> ExecutorRegistry:
+def default_registry(python: Limits | None = None, wasm: WasmLimits | None = None,
+                     builtin_memory: int = 0) -> ExecutorRegistry:
     """Every executor this installation offers, with the given limits. Imported here, not at
     module level, so that loading the interface does not load every executor's dependencies."""
     from .builtin import BuiltinExecutor
     from .python import Limits, PythonExecutor
     from .wasm import wasm_executors
 
-    return ExecutorRegistry((BuiltinExecutor(), *wasm_executors(wasm), PythonExecutor(python or Limits())))
+    return ExecutorRegistry((BuiltinExecutor(builtin_memory), *wasm_executors(wasm),
+                             PythonExecutor(python or Limits())))

@@ -10,6 +10,14 @@ from ._base import CancelEvent, ExecutionOutput, Executor, FunctionError, TaskCo
 class BuiltinExecutor(Executor):
     executor_type = "builtin"
 
+    def __init__(self, memory_bytes: int = 0) -> None:
+        """memory_bytes: what the node reserves for each built-in task. Built-ins run in the
+        node's process without a limit, so this is the operator's estimate, not a bound."""
+        self._memory_bytes = memory_bytes
+
+    def task_memory_bytes(self) -> int:
+        return self._memory_bytes
+
     def functions(self) -> tuple[str, ...]:
         return functions.names()
 

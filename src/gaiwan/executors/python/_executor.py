@@ -32,6 +32,9 @@ class PythonExecutor(Executor):
         self.limits = limits
         self._launcher = Launcher(wrapper)
 
+    def task_memory_bytes(self) -> int:
+        return self.limits.memory
+
     def start(self) -> None:
         """Starts the template process ahead of the first task (it starts on demand otherwise)."""
         self._launcher.start()

@@ -153,6 +153,11 @@ class WasmExecutor(Executor):
         self.executor_type = executor_type
         self.runtime = runtime or WasmRuntime()
 
+    def task_memory_bytes(self) -> int:
+        """Linear memory plus the module's own compiled code and data, bounded by its size."""
+        limits = self.runtime.limits
+        return limits.memory_bytes + limits.module_bytes
+
     def run(self, task: TaskContext, cancel: CancelEvent) -> ExecutionOutput:
         if cancel.is_set():
             raise FunctionError(STOPPED)

@@ -27,6 +27,7 @@ def main(runtime: ServiceRuntime) -> None:
         log=runtime.log,
         stop=runtime.stop_event,
         transport=Transport(Limits.from_config(execution), fusion=fusion),
+        memory_bytes=settings.memory,
     )
     runtime.on_stop(node.shutdown)
     node.start_executors()
@@ -35,6 +36,7 @@ def main(runtime: ServiceRuntime) -> None:
     runtime.spawn(node.heartbeat_loop, "heartbeat")
     caps = node.capabilities()
     runtime.log.info("execution node", node_id=node.node_id, slots=caps.slots,
+                     memory_mb=caps.memory_bytes >> 20,
                      executors=",".join(caps.executors),
                      python_memory_mb=settings.python.memory >> 20,
                      python_time_s=settings.python.time)

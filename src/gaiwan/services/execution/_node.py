@@ -29,7 +29,7 @@ BACKOFF_S = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 REPORT_RETRIES_S = (0.1, 0.5, 1.0, 2.0, 5.0)
 
 
-def _memory_bytes() -> int:
+def physical_memory() -> int:
     try:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError):
@@ -39,12 +39,16 @@ def _memory_bytes() -> int:
 class ExecutionNode:
     def __init__(self, channel: grpc.Channel, executors: ExecutorRegistry, slots: int,
                  lease_ms: int, log: Logger, stop: threading.Event,
-                 node_id: str | None = None, transport: Transport | None = None) -> None:
+                 node_id: str | None = None, transport: Transport | None = None,
+                 memory_bytes: int | None = None) -> None:
+        """memory_bytes: what this node's tasks may take together (None: the host's physical
+        memory); the scheduler places no more tasks than their memory limits fit in."""
         self.node_id = node_id or f"node-{uuid.uuid4()}"
         self._stub = spb_grpc.GaiwanSchedulerStub(channel)
         self._executors = executors
         self._transport = transport or Transport()
         self._slots = slots
+        self._memory = physical_memory() if memory_bytes is None else memory_bytes
         self._lease_ms = lease_ms
         self._log = log
         self._stop = stop
@@ -59,7 +63,9 @@ class ExecutionNode:
             executors=list(self._executors.executor_types()),
             builtins=list(self._executors.builtin_names()),
             slots=self._slots,
-            memory_bytes=_memory_bytes(),
+            memory_bytes=self._memory,
+            task_memory_bytes={e.executor_type: e.task_memory_bytes()
+                               for e in self._executors.executors()},
         )
 
     def start_executors(self) -> None:
@@ -68,6 +74,13 @@ class ExecutionNode:
         executor that cannot work on this host is left out of the node's capabilities, so
         the scheduler places its tasks elsewhere instead of failing them here."""
         for executor in self._executors.executors():
+            if self._memory and executor.task_memory_bytes() > self._memory:
+                self._log.error("executor not offered: one task may take more memory than the "
+                                "node has", executor_type=executor.executor_type,
+                                task_memory_mb=executor.task_memory_bytes() >> 20,
+                                node_memory_mb=self._memory >> 20)
+                self._executors.remove(executor.executor_type)
+                continue
             try:
                 executor.start()
             except Exception as exc:  # noqa: BLE001 - any failure means: do not offer it

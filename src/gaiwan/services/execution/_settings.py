@@ -26,6 +26,8 @@ T = TypeVar("T")
 class NodeSettings:
     slots: int
     lease_ms: int
+    memory: int | None  # what tasks may take together; None: the host's physical memory
+    builtin_memory: int  # reserved for each built-in task (they run unbounded, in the node)
     offered: tuple[str, ...] | None  # None: every executor the installation has
     python: PythonLimits
     wasm: WasmLimits
@@ -39,6 +41,10 @@ class NodeSettings:
         return cls(
             slots=_get(section, "slots", 2, int, "execution.", minimum=1),
             lease_ms=_get(section, "lease_ms", 10000, int, "execution.", minimum=100),
+            memory=(_get(section, "memory_mb", 0, int, "execution.", minimum=1) * MiB
+                    if "memory_mb" in section else None),
+            builtin_memory=_get(section, "builtin_memory_mb", 256, int, "execution.",
+                                minimum=0) * MiB,
             offered=None if offered is None else tuple(offered),
             python=_python_limits(_table(section, "python")),
             wasm=_wasm_limits(_table(section, "wasm")),
@@ -46,7 +52,7 @@ class NodeSettings:
 
     def registry(self) -> ExecutorRegistry:
         """The executors to offer, with these limits; an unknown name in `executors` is an error."""
-        registry = default_registry(self.python, self.wasm)
+        registry = default_registry(self.python, self.wasm, self.builtin_memory)
         if self.offered is None:
             return registry
         unknown = sorted(set(self.offered) - set(registry.executor_types()))

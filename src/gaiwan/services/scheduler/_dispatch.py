@@ -3,7 +3,8 @@
 The loop sleeps on the registry's condition until a node has a free slot, then long-polls the
 `tasks` queue, so a task reaches a node the moment both exist. A queue item the scheduler takes
 but cannot place at once is *held*, its lease renewed by the scheduler's lease keeper:
-- waiting: some connected node could run it, just not now (no free slot on a fitting node);
+- waiting: some connected node could run it, just not now (no fitting node has a free slot and
+  room for the task's memory limit; see `NodeSession.can_take`);
 - parked: no connected node could ever run it. Releasing it instead would hand it straight back
   to this loop (a busy loop); parked items are looked at again only when a node bringing new
   capabilities connects.
@@ -32,7 +33,7 @@ from ..access_control.entities import run_request
 from ...rpc.pb import gaiwan_scheduler_pb2 as spb
 from ...storage.client import Lease
 from . import _tasks, wire
-from ._nodes import Assignment, Need, NodeRegistry, NodeSession
+from ._nodes import Need, NodeRegistry, NodeSession
 from ._tasks import TaskBook
 
 MAX_WAITING = 64
@@ -117,7 +118,7 @@ class Dispatcher:
             node = self._registry.pick(held.need)
             if node is not None:
                 self._waiting.remove(held)
-                node.assignments[held.task_id] = Assignment(held.task_id, held.lease)
+                node.reserve(held.task_id, held.lease, held.need)
                 return held, node
         if len(self._waiting) < MAX_WAITING and self._registry.any_free():
             return _DEQUEUE

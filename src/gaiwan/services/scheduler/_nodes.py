@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ...rpc.pb import gaiwan_scheduler_pb2 as spb
@@ -33,16 +33,27 @@ class Capabilities:
     executors: frozenset[str]
     builtins: frozenset[str]
     slots: int
-    memory_bytes: int = 0
+    memory_bytes: int = 0  # what the node's tasks may take together; 0: not accounted
+    task_memory: Mapping[str, int] = field(default_factory=dict)  # per executor kind
 
     @classmethod
     def from_pb(cls, caps: spb.NodeCapabilities) -> "Capabilities":
-        return cls(frozenset(caps.executors), frozenset(caps.builtins), caps.slots, caps.memory_bytes)
+        return cls(frozenset(caps.executors), frozenset(caps.builtins), caps.slots,
+                   caps.memory_bytes, dict(caps.task_memory_bytes))
 
     def fits(self, need: Need) -> bool:
         if need.executor_type not in self.executors:
             return False
         return need.executor_type != "builtin" or need.function_name in self.builtins
+
+    def memory_for(self, need: Need) -> int:
+        """What a task of this kind reserves on the node while it runs."""
+        return self.task_memory.get(need.executor_type, 0) if self.memory_bytes else 0
+
+    def oversized(self) -> list[str]:
+        """Executor kinds one task of which would not fit in the node's memory at all."""
+        return sorted(kind for kind in self.executors
+                      if self.memory_bytes and self.task_memory.get(kind, 0) > self.memory_bytes)
 
 
 @dataclass
@@ -53,6 +64,7 @@ class Assignment:
     lease: Lease
     attempt: int = 0
     stop_reason: str = ""
+    memory: int = 0  # reserved on the node until the task ends
 
 
 class NodeSession:
@@ -69,6 +81,19 @@ class NodeSession:
     @property
     def free_slots(self) -> int:
         return self.caps.slots - len(self.assignments)
+
+    @property
+    def free_memory(self) -> int:
+        return self.caps.memory_bytes - sum(a.memory for a in self.assignments.values())
+
+    def can_take(self, need: Need) -> bool:
+        """Offers the executor, has a free slot and, where memory is accounted, room for the
+        task's memory limit beside the limits of the tasks it already runs."""
+        return (self.free_slots > 0 and self.caps.fits(need)
+                and (not self.caps.memory_bytes or self.caps.memory_for(need) <= self.free_memory))
+
+    def reserve(self, task_id: str, lease: Lease, need: Need) -> None:
+        self.assignments[task_id] = Assignment(task_id, lease, memory=self.caps.memory_for(need))
 
     def push(self, command: spb.SchedulerCommand) -> None:
         self._commands.put(command)
@@ -122,9 +147,10 @@ class NodeRegistry:
         return None
 
     def pick(self, need: Need) -> NodeSession | None:
-        """The fitting node with the most free slots (spreads load), or None."""
-        free = [s for s in self._nodes.values() if s.free_slots > 0 and s.caps.fits(need)]
-        return max(free, key=lambda s: s.free_slots, default=None)
+        """The node that can take the task with the most free slots, then the most free
+        memory (spreads load), or None."""
+        free = [s for s in self._nodes.values() if s.can_take(need)]
+        return max(free, key=lambda s: (s.free_slots, s.free_memory), default=None)
 
     def could_run(self, need: Need) -> bool:
         return any(s.caps.fits(need) for s in self._nodes.values())

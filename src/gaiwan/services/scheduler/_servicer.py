@@ -31,6 +31,9 @@ class SchedulerServicer(spb_grpc.GaiwanSchedulerServicer):
         caps = Capabilities.from_pb(request.capabilities)
         if caps.slots == 0:
             raise InvalidArgument("a node must offer at least one slot")
+        if oversized := caps.oversized():
+            raise InvalidArgument(f"one task of executor {', '.join(oversized)} may take more "
+                                  "memory than the node offers")
         session = self._scheduler.connect(node_id, caps)
         context.add_callback(session.close)
         context.send_initial_metadata(())
