@@ -266,8 +266,13 @@ def td_report_body(mr_td: bytes = b"\x44" * 48, report_data: bytes = b"\x55" * 6
                    rtmrs: tuple[bytes, ...] = (b"\x60" * 48, b"\x61" * 48, b"\x62" * 48,
                                                b"\x63" * 48),
                    tee_tcb_svn: bytes = b"\x07" * 16, mr_signer_seam: bytes = bytes(48),
-                   td_attributes: bytes = bytes(8)) -> bytes:
-    body = bytearray(584)
+                   td_attributes: bytes = bytes(8), v15: bool = False,
+                   mr_service_td: bytes = b"\x66" * 48) -> bytes:
+    """A TD report body 1.0, or 1.5 (`v15`: TEE_TCB_SVN2 0x08.., then `mr_service_td`)."""
+    body = bytearray(648 if v15 else 584)
+    if v15:
+        body[584:600] = b"\x08" * 16
+        body[600:648] = mr_service_td
     body[0:16] = tee_tcb_svn
     body[64:112] = mr_signer_seam
     body[120:128] = td_attributes
@@ -295,6 +300,7 @@ class QuoteParts:
     qe_isv_prod_id: int = 1
     qe_isv_svn: int = 8
     qe_attributes: bytes = bytes.fromhex("11" + "00" * 15)
+    body_type: int | None = None  # v5's descriptor; None: the type that fits the body
 
     def header(self) -> bytes:
         return struct.pack("<HHIHH16s20s", self.version, 2, self.tee_type, 0, 13,
@@ -310,13 +316,16 @@ class QuoteParts:
     def build(self, qe_report: bytes | None = None, qe_signature: bytes | None = None,
               signature: bytes | None = None) -> bytes:
         signed = self.header() + self.body
+        if self.version == 5:
+            body_type = self.body_type or {384: 1, 584: 2, 648: 3}[len(self.body)]
+            signed = self.header() + struct.pack("<HI", body_type, len(self.body)) + self.body
         qe_report = qe_report if qe_report is not None else self.qe_report()
         qe_sig = qe_signature if qe_signature is not None else raw_sign(self.pki.pck_key, qe_report)
         cert_data = (self.certification_data if self.certification_data is not None
                      else self.pki.pck_chain_pem)
         tail = (qe_report + qe_sig + struct.pack("<H", len(self.qe_auth_data)) + self.qe_auth_data
                 + struct.pack("<HI", self.certification_type, len(cert_data)) + cert_data)
-        if self.version == 4:
+        if self.version >= 4:
             tail = struct.pack("<HI", 6, len(tail)) + tail
         sig_data = ((signature if signature is not None else raw_sign(self.att_key, signed))
                     + raw_key(self.att_key) + tail)

@@ -98,10 +98,14 @@ def sgx_quote(pki: Pki, key: ec.EllipticCurvePrivateKey, *, version: int = 3,
 
 def tdx_quote(pki: Pki, key: ec.EllipticCurvePrivateKey, *, mr_td: bytes = MR_TD,
               rtmrs: tuple[bytes, ...] = RTMRS, td_attributes: bytes = bytes(8),
-              tee_tcb_svn: bytes = TEE_TCB_SVN, **parts: object) -> bytes:
-    """A TDX quote of the listed TD binding `key`, as configfs-tsm would return it."""
+              tee_tcb_svn: bytes = TEE_TCB_SVN, mr_service_td: bytes | None = None,
+              **parts: object) -> bytes:
+    """A TDX quote of the listed TD binding `key`, as configfs-tsm would return it: v4 with a
+    TD report 1.0, or (given `mr_service_td`) v5 with a TD report 1.5, as TDX 1.5 modules give."""
+    v15 = mr_service_td is not None
     body = td_report_body(mr_td=mr_td, report_data=report_data_of(key.public_key()), rtmrs=rtmrs,
-                          tee_tcb_svn=tee_tcb_svn, td_attributes=td_attributes)
-    return QuoteParts(pki, version=4, tee_type=TEE_TDX, body=body,
+                          tee_tcb_svn=tee_tcb_svn, td_attributes=td_attributes, v15=v15,
+                          **({"mr_service_td": mr_service_td} if v15 else {}))
+    return QuoteParts(pki, version=5 if v15 else 4, tee_type=TEE_TDX, body=body,
                       **parts).build()  # type: ignore[arg-type]
 

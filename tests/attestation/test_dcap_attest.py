@@ -55,7 +55,7 @@ def _report(endorsed: Endorsed) -> dict[str, object]:
     return json.loads(endorsed.endorsement.report)
 
 
-@pytest.mark.parametrize("version", [3, 4])
+@pytest.mark.parametrize("version", [3, 4, 5])
 def test_sgx_quote_is_endorsed(platform: DcapPlatform, version: int) -> None:
     """A genuine SGX quote of the listed enclave gets a report with its status and measurement."""
     key = _key()
@@ -75,6 +75,19 @@ def test_tdx_quote_is_endorsed_under_its_td_digests(platform: DcapPlatform) -> N
     claims = parse_report(endorsed.endorsement.report)
     assert (claims.quote.mr_enclave, claims.quote.mr_signer) == td_digests()
     assert claims.evidence_type == "tdx-dcap" and claims.quote_status == "OK"
+
+
+def test_td_1_5_quote_v5_is_endorsed_and_a_bound_service_td_refused(
+        platform: DcapPlatform) -> None:
+    """A TDX 1.5 quote (v5, TD report 1.5) of the listed TD is endorsed like a v4 one; the same TD
+    bound to a service TD (MRSERVICETD not zero, e.g. a migration TD) is refused."""
+    key = _key()
+    endorsed = _attest(platform, "tdx-dcap", tdx_quote(platform.pki, key, mr_service_td=bytes(48)),
+                       key)
+    quote = parse_report(endorsed.endorsement.report).quote
+    assert (quote.mr_enclave, quote.mr_signer) == td_digests()
+    _refused(platform, "bound to a service TD", "tdx-dcap",
+             tdx_quote(platform.pki, key, mr_service_td=b"\x66" * 48), key)
 
 
 def test_td_listed_by_digest_only_is_accepted(platform: DcapPlatform) -> None:

@@ -38,9 +38,9 @@ def _flip(data: bytes, offset: int) -> bytes:
     return bytes(out)
 
 
-@pytest.mark.parametrize("version", [3, 4])
+@pytest.mark.parametrize("version", [3, 4, 5])
 def test_valid_sgx_quote_verifies(pki: Pki, version: int) -> None:
-    """A well-formed SGX quote v3 or v4 verifies and returns its body and status."""
+    """A well-formed SGX quote v3, v4 or v5 verifies and returns its body and status."""
     verified = _verify(QuoteParts(pki, version=version).build(), pki)
     assert verified.tcb_status == UP
     assert verified.quote.sgx_body().mr_enclave == b"\x11" * 32
@@ -52,6 +52,26 @@ def test_valid_tdx_quote_verifies(pki: Pki) -> None:
     body = td_report_body(report_data=b"\x5a" * 64)
     verified = _verify(QuoteParts(pki, version=4, tee_type=TEE_TDX, body=body).build(), pki)
     assert verified.quote.td_report().report_data == b"\x5a" * 64
+
+
+def test_valid_tdx_1_5_quote_v5_verifies(pki: Pki) -> None:
+    """A TDX quote v5 with a TD report 1.5 verifies through the same chain of trust."""
+    body = td_report_body(report_data=b"\x5a" * 64, v15=True)
+    verified = _verify(QuoteParts(pki, version=5, tee_type=TEE_TDX, body=body).build(), pki)
+    assert verified.quote.td_report().report_data == b"\x5a" * 64
+    assert verified.quote.td_report().mr_service_td == b"\x66" * 48
+
+
+@pytest.mark.parametrize("offset", [48, 49, 50, 53, 48 + 6 + 600, 48 + 6 + 647])
+def test_v5_descriptor_and_1_5_fields_are_signed(pki: Pki, offset: int) -> None:
+    """The body descriptor (a changed type or size would change how the body reads) and the
+    TD 1.5 fields are covered by the quote signature."""
+    data = QuoteParts(pki, version=5, tee_type=TEE_TDX, body=td_report_body(v15=True)).build()
+    with pytest.raises(AttestationError):
+        _verify(_flip(data, offset), pki)
+    if offset >= 54:  # still parses: the signature is what refuses it
+        with pytest.raises(AttestationError, match=r"quote signature \(by the attestation key\)"):
+            _verify(_flip(data, offset), pki)
 
 
 @pytest.mark.parametrize("offset", [20, 47, 48 + 64, 48 + 383])

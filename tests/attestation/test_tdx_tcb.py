@@ -19,9 +19,11 @@ def pki() -> Pki:
     return Pki()
 
 
-def _status(pki: Pki, tcb_info: bytes, tee_tcb_svn: bytes, seam_signer: bytes = bytes(48)) -> str:
-    body = td_report_body(tee_tcb_svn=tee_tcb_svn, mr_signer_seam=seam_signer)
-    quote = QuoteParts(pki, version=4, tee_type=TEE_TDX, body=body).build()
+def _status(pki: Pki, tcb_info: bytes, tee_tcb_svn: bytes, seam_signer: bytes = bytes(48),
+            v15: bool = False) -> str:
+    """v15: a TD report 1.5 in a quote v5 (its TEE_TCB_SVN2 differs from TEE_TCB_SVN)."""
+    body = td_report_body(tee_tcb_svn=tee_tcb_svn, mr_signer_seam=seam_signer, v15=v15)
+    quote = QuoteParts(pki, version=5 if v15 else 4, tee_type=TEE_TDX, body=body).build()
     return verify_dcap_quote(quote, pki.root_pem, at=NOW, tcb_info=tcb_info, policy=ANY,
                              tcb_info_chain=pki.tcb_chain_pem()).tcb_status
 
@@ -37,6 +39,16 @@ def test_tee_tcb_svn_picks_the_level(pki: Pki) -> None:
     assert _status(pki, info, _svn(0, 3)) == "OutOfDate"
     with pytest.raises(AttestationError, match="PCK certificate's and TD's TCB is below every"):
         _status(pki, info, _svn(0, 1))
+
+
+def test_td_1_5_levels_follow_tee_tcb_svn(pki: Pki) -> None:
+    """A TD report 1.5 is matched by its TEE_TCB_SVN, as Intel's verifier does, not by
+    TEE_TCB_SVN2 (all 0x08 here, which would reach every level)."""
+    info = pki.tdx_tcb_info(LEVELS)
+    assert _status(pki, info, _svn(0, 4), v15=True) == "UpToDate"
+    assert _status(pki, info, _svn(0, 3), v15=True) == "OutOfDate"
+    with pytest.raises(AttestationError, match="PCK certificate's and TD's TCB is below every"):
+        _status(pki, info, _svn(0, 1), v15=True)
 
 
 def test_module_signer_must_match(pki: Pki) -> None:

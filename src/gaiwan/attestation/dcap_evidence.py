@@ -55,9 +55,15 @@ def parse_evidence(evidence_type: str, evidence: bytes) -> DcapQuote:
 
 
 def claims_of(quote: DcapQuote) -> tuple[QuoteBody, bool, TdReport | None]:
-    """The standing quote body, the debug flag and, for a TD, its report."""
+    """The standing quote body, the debug flag and, for a TD, its report. A TD bound to a
+    service TD (TD report 1.5, MRSERVICETD not zero) is refused: that TD, a migration TD for
+    one, can take the TD's state off this platform, and no measurement Gaiwan checks covers it."""
     if quote.is_tdx:
         td = quote.td_report()
+        if td.mr_service_td is not None and any(td.mr_service_td):
+            raise AttestationError(
+                f"the TD is bound to a service TD (MRSERVICETD {td.mr_service_td.hex()[:16]}...), "
+                "which could move its state off the attested platform")
         return td_quote_body(td), bool(td.td_attributes[0] & _TD_DEBUG), td
     body = quote.sgx_body()
     return body, bool(body.attributes[0] & _SGX_DEBUG), None
