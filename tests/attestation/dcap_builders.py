@@ -142,14 +142,14 @@ class Pki:
 
     def tcb_info(self, levels: list[tuple[int, int, str]], fmspc: bytes | None = None,
                  next_update: datetime | None = None,
-                 advisories: Sequence[Sequence[str]] = ()) -> bytes:
+                 advisories: Sequence[Sequence[str]] = (), evaluation: int = 17) -> bytes:
         """Signed TCB info v3; each level is (SVN of every SGX component, PCESVN, status), with
         the advisory IDs at the same index of `advisories` (none beyond it)."""
         info = {
             "id": "SGX", "version": 3, "issueDate": "2026-05-01T00:00:00Z",
             "nextUpdate": _stamp(next_update or self.now + timedelta(days=30)),
             "fmspc": (fmspc or self.fmspc).hex().upper(), "pceId": "0000", "tcbType": 0,
-            "tcbEvaluationDataNumber": 17,
+            "tcbEvaluationDataNumber": evaluation,
             "tcbLevels": _with_advisories(
                 [{"tcb": {"sgxtcbcomponents": [{"svn": svn}] * 16, "pcesvn": pce},
                   "tcbDate": "2026-01-01T00:00:00Z", "tcbStatus": status}
@@ -195,12 +195,12 @@ class Pki:
                     id: str = "QE", mrsigner: bytes = b"\xa2" * 32, isvprodid: int = 1,
                     next_update: datetime | None = None,
                     signer: ec.EllipticCurvePrivateKey | None = None,
-                    advisories: Sequence[Sequence[str]] = ()) -> bytes:
+                    advisories: Sequence[Sequence[str]] = (), evaluation: int = 17) -> bytes:
         """Signed Enclave Identity v2 for the QE (or TD_QE) the builders' quotes carry."""
         body = {
             "id": id, "version": 2, "issueDate": _stamp(self.now - timedelta(days=1)),
             "nextUpdate": _stamp(next_update or self.now + timedelta(days=30)),
-            "tcbEvaluationDataNumber": 17, "miscselect": "00000000",
+            "tcbEvaluationDataNumber": evaluation, "miscselect": "00000000",
             "miscselectMask": "FFFFFFFF", "attributes": "11000000000000000000000000000000",
             "attributesMask": "FBFFFFFFFFFFFFFF0000000000000000",
             "mrsigner": mrsigner.hex().upper(), "isvprodid": isvprodid,

@@ -1,4 +1,5 @@
-"""Tests of the policy's advisory rule: `[attestation] refused_advisories` read and applied."""
+"""Tests of the policy's DCAP rules read from config: `[attestation] refused_advisories`, read and
+applied, and `min_tcb_evaluation_data_number`, read (applied in test_qe_identity)."""
 
 from __future__ import annotations
 
@@ -36,4 +37,19 @@ def test_malformed_setting_is_a_config_error(config: Config, value: object) -> N
     config.doc["attestation"]["refused_advisories"] = value
     with pytest.raises(ConfigError, match=r"\[attestation\] refused_advisories must list "
                                           r"advisory IDs such as \"INTEL-SA-00837\""):
+        Policy.from_config(config)
+
+
+def test_minimum_tcb_evaluation_is_read_from_config(config: Config) -> None:
+    """Absent, any evaluation is accepted (0); set, it reaches the policy."""
+    assert Policy.from_config(config).min_tcb_evaluation_data_number == 0
+    config.doc["attestation"]["min_tcb_evaluation_data_number"] = 18
+    assert Policy.from_config(config).min_tcb_evaluation_data_number == 18
+
+
+@pytest.mark.parametrize("value", [-1, True, "18", 1.5])
+def test_minimum_tcb_evaluation_must_be_a_whole_number(config: Config, value: object) -> None:
+    """A bad minimum is a configuration error naming the key, not a silent 0."""
+    config.doc["attestation"]["min_tcb_evaluation_data_number"] = value
+    with pytest.raises(ConfigError, match=r"\[attestation\] min_tcb_evaluation_data_number must"):
         Policy.from_config(config)

@@ -98,3 +98,27 @@ def test_malformed_qe_advisory_ids_are_refused(pki: Pki) -> None:
     """advisoryIDs that are not a list of strings make the identity malformed."""
     with pytest.raises(AttestationError, match="QE identity is malformed"):
         _verify(pki, pki.qe_identity(advisories=[["INTEL-SA-00001", ""]]))
+
+
+def _with_collateral(pki: Pki, policy: Policy, tcb_evaluation: int = 17,
+                     qe_evaluation: int = 17) -> VerifiedQuote:
+    return verify_dcap_quote(
+        QuoteParts(pki).build(), pki.root_pem, at=NOW, policy=policy,
+        qe_identity=pki.qe_identity(evaluation=qe_evaluation),
+        tcb_info=pki.tcb_info([(5, 13, "UpToDate")], evaluation=tcb_evaluation),
+        tcb_info_chain=pki.tcb_chain_pem())
+
+
+def test_collateral_of_an_older_tcb_evaluation_is_refused(pki: Pki) -> None:
+    """With a minimum TCB evaluation (after a TCB recovery), TCB info or QE identity issued for
+    an older one is refused, though signed and unexpired; at or above it, both verify."""
+    policy = Policy(min_tcb_evaluation_data_number=18)
+    with pytest.raises(AttestationError, match="TCB info is of TCB evaluation 17, older than "
+                                               "the policy's minimum 18"):
+        _with_collateral(pki, policy, tcb_evaluation=17, qe_evaluation=18)
+    with pytest.raises(AttestationError, match="QE identity is of TCB evaluation 17"):
+        _with_collateral(pki, policy, tcb_evaluation=18, qe_evaluation=17)
+    assert _with_collateral(pki, policy, tcb_evaluation=18, qe_evaluation=19).tcb_status \
+        == "UpToDate"
+    assert _with_collateral(pki, Policy()).tcb_status == "UpToDate"  # 0: any evaluation
+

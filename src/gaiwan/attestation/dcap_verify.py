@@ -98,8 +98,8 @@ def verify_dcap_quote(quote: bytes | DcapQuote, intel_root: bytes, *, at: dateti
     AttestationError). `qe_identity` (Intel's enclave identity JSON for the QE, same issuer chain)
     checks the QE and merges its status in. `crls` (DER, PEM or hex DER: the root CA CRL and the
     PCK CA CRL) turns on revocation checks; then every certificate of the PCK chain and of the
-    TCB signing chain needs a current CRL from its issuer. `policy` decides on the status and
-    the advisories.
+    TCB signing chain needs a current CRL from its issuer. `policy` decides on the status, the
+    advisories and the oldest TCB evaluation of collateral accepted.
     """
     if tcb_info is not None and tcb_info_for is not None:
         raise ValueError("give tcb_info or tcb_info_for, not both")
@@ -147,7 +147,8 @@ def verify_dcap_quote(quote: bytes | DcapQuote, intel_root: bytes, *, at: dateti
     if qe_identity is not None:
         assert tcb_info_chain is not None
         identity = verify_qe_identity(qe_identity, tcb_info_chain, root, when,
-                                      "TD_QE" if parsed.is_tdx else "QE")
+                                      "TD_QE" if parsed.is_tdx else "QE",
+                                      policy.min_tcb_evaluation_data_number)
         qe_tcb, qe_advisories = qe_level(identity, qe)
         if qe_tcb not in policy.accepted_statuses:
             raise AttestationError(
@@ -160,7 +161,8 @@ def verify_dcap_quote(quote: bytes | DcapQuote, intel_root: bytes, *, at: dateti
     if tcb_info is not None:
         assert tcb_info_chain is not None
         level = tcb_level_from_collateral(tcb_info, tcb_info_chain, root, pck, when,
-                                          td=parsed.td_report() if parsed.is_tdx else None)
+                                          td=parsed.td_report() if parsed.is_tdx else None,
+                                          min_evaluation=policy.min_tcb_evaluation_data_number)
         status, advisories = level.status, level.advisory_ids
     elif tcb_status is not None:
         status = tcb_status

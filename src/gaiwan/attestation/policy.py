@@ -109,6 +109,10 @@ class Policy:
     max_age: timedelta | None = DEFAULT_MAX_AGE
     allow_simulated: bool = True
     refused_advisories: frozenset[str] = frozenset()
+    # DCAP collateral (TCB info, QE identity) older than this TCB evaluation is refused: after a
+    # TCB recovery, collateral issued before it keeps rating affected platforms UpToDate until
+    # its nextUpdate, a month later. 0: any.
+    min_tcb_evaluation_data_number: int = 0
 
     def __post_init__(self) -> None:
         unknown = set(self.accepted_statuses) - TCB_STATUSES
@@ -120,6 +124,10 @@ class Policy:
                               "\"INTEL-SA-00837\"")
         object.__setattr__(self, "refused_advisories",
                            frozenset(a.strip().upper() for a in refused))
+        minimum = self.min_tcb_evaluation_data_number
+        if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
+            raise ConfigError("[attestation] min_tcb_evaluation_data_number must be a whole "
+                              "number, 0 or more")
 
     def check_status(self, quote_status: str) -> str:
         status = tcb_status(quote_status)
@@ -157,4 +165,6 @@ class Policy:
                               "\"INTEL-SA-00837\"")
         return cls(frozenset(str(s) for s in statuses),
                    timedelta(seconds=float(max_age)) if max_age else None,
-                   allow_simulated=config.development, refused_advisories=frozenset(refused))
+                   allow_simulated=config.development, refused_advisories=frozenset(refused),
+                   min_tcb_evaluation_data_number=section.get(
+                       "min_tcb_evaluation_data_number", 0))

@@ -73,13 +73,14 @@ def _identity(body: dict[str, Any]) -> QeIdentity:
 
 
 def verify_qe_identity(document: bytes, issuer_chain_pem: bytes, root: x509.Certificate,
-                       at: datetime, expected_id: str) -> QeIdentity:
-    """The identity, once signed by a TCB signer under `root`, current at `at`, for `expected_id`."""
+                       at: datetime, expected_id: str, min_evaluation: int = 0) -> QeIdentity:
+    """The identity, once signed by a TCB signer under `root`, current at `at`, for
+    `expected_id`, of at least TCB evaluation `min_evaluation`."""
     body, _ = verified_body(document, "enclaveIdentity", WHAT, issuer_chain_pem, root, at)
     identity = _identity(body)
     if identity.id != expected_id:
         raise AttestationError(f"{WHAT} is for {identity.id}, this quote needs {expected_id}")
-    check_current(body, WHAT, at)
+    check_current(body, WHAT, at, min_evaluation)
     return identity
 
 

@@ -65,12 +65,22 @@ def collateral_time(text: object, what: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
-def check_current(body: dict[str, Any], what: str, at: datetime) -> None:
-    """Refuses collateral issued after `at` or whose nextUpdate has passed."""
+def check_current(body: dict[str, Any], what: str, at: datetime, min_evaluation: int = 0) -> None:
+    """Refuses collateral issued after `at`, whose nextUpdate has passed, or (with
+    `min_evaluation`) of a TCB evaluation older than that number."""
     if collateral_time(body.get("issueDate"), f"{what} issueDate") > at:
         raise AttestationError(f"{what} is issued {body.get('issueDate')}, after {at.isoformat()}")
     if collateral_time(body.get("nextUpdate"), f"{what} nextUpdate") < at:
         raise AttestationError(f"{what} expired at {body.get('nextUpdate')}")
+    if min_evaluation:
+        number = body.get("tcbEvaluationDataNumber")
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise AttestationError(f"{what} has no tcbEvaluationDataNumber, and the policy asks "
+                                   f"for at least {min_evaluation}")
+        if number < min_evaluation:
+            raise AttestationError(
+                f"{what} is of TCB evaluation {number}, older than the policy's minimum "
+                f"{min_evaluation} ([attestation] min_tcb_evaluation_data_number)")
 
 
 def level_advisories(level: dict[str, Any]) -> tuple[str, ...]:

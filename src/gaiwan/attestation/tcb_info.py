@@ -194,14 +194,15 @@ def tcb_status_from_collateral(tcb_info: bytes, issuer_chain_pem: bytes, root: x
 
 def tcb_level_from_collateral(tcb_info: bytes, issuer_chain_pem: bytes, root: x509.Certificate,
                               pck: x509.Certificate, at: datetime,
-                              td: TdReport | None = None) -> TcbMatch:
-    """Status and advisories of the level the platform of `pck` (and TD `td`) reaches at `at`."""
+                              td: TdReport | None = None, min_evaluation: int = 0) -> TcbMatch:
+    """Status and advisories of the level the platform of `pck` (and TD `td`) reaches at `at`,
+    from TCB info of at least TCB evaluation `min_evaluation`."""
     info, _ = verified_body(tcb_info, "tcbInfo", "TCB info", issuer_chain_pem, root, at)
     kind = str(info.get("id", "SGX"))
     if kind != ("TDX" if td is not None else "SGX"):
         raise AttestationError(
             f"TCB info is for {kind}, the quote is {'TDX' if td is not None else 'SGX'}")
-    check_current(info, "TCB info", at)
+    check_current(info, "TCB info", at, min_evaluation)
     platform = platform_tcb(pck)
     if str(info.get("fmspc", "")).lower() != platform.fmspc.hex():
         raise AttestationError(
