@@ -106,3 +106,26 @@ def test_entries_arriving_within_the_linger_share_one_transaction(storage: Memor
         writer.close()
         thread.join(2)
     assert len(storage.data) == 3 and storage.transactions == 1
+
+
+def test_a_full_batch_ends_the_linger(storage: MemoryStorage) -> None:
+    """Entries are not woken into the writer one by one, but a full batch is written at once,
+    not after the linger."""
+    writer = AuditWriter(storage, LOG, linger_s=30, batch_size=3)
+    stop = threading.Event()
+    thread = threading.Thread(target=writer.run, args=(stop,))
+    thread.start()
+    try:
+        writer.record(audit.key(0), _entry(0))
+        threading.Event().wait(0.2)  # the writer is lingering by now
+        for i in (1, 2):
+            writer.record(audit.key(i), _entry(i))
+        for _ in range(500):
+            if len(storage.data) == 3:
+                break
+            threading.Event().wait(0.01)
+        assert len(storage.data) == 3 and storage.transactions == 1
+    finally:
+        stop.set()
+        writer.close()
+        thread.join(2)

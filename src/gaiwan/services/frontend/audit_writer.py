@@ -3,9 +3,10 @@
 A call hands its entry to a bounded in-memory queue and returns; one thread owned by the
 service runtime writes whatever has accumulated in one storage transaction. After the first
 entry arrives it lingers briefly (default 50 ms) for more, so a client's create, invoke and wait
-cost storage one write instead of three: audit writes share the CPU with the calls they record. Under overload the
-queue fills and callers wait briefly for room (back-pressure) before an entry is dropped and
-the loss logged: a silently unbounded queue would trade the service's memory for its audit log.
+cost storage one write instead of three: audit writes share the CPU with the calls they record.
+Under overload the queue fills and callers wait briefly for room (back-pressure) before an entry
+is dropped and the loss logged: a silently unbounded queue would trade the service's memory for
+its audit log.
 
 `flush()` writes everything queued so far before returning; QueryAuditLogs calls it so an
 administrator sees every call that completed before the query. `close()` (on stop) flushes and
@@ -61,7 +62,10 @@ class AuditWriter:
                     self._log.error("audit queue full, entry dropped", dropped=self.dropped)
                     return
                 self._items.append(item)
-                self._cond.notify_all()
+                # The first entry wakes the writer and a full batch ends its linger; any other
+                # would only wake it into lingering on (a thread switch per call for nothing).
+                if len(self._items) == 1 or len(self._items) >= self._batch_size:
+                    self._cond.notify_all()
                 return
         with self._write_lock:
             self._write([item])
