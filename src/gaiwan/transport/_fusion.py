@@ -207,13 +207,16 @@ class FusionStore:
         prefix = PREFIX + name.encode() + b"/"
         keep, manifest_key = prefix + upload.encode() + b"/", _manifest_key(name)
         stale: list[bytes] = []
-        page: Sequence[Versioned] = [Versioned(prefix, b"", 0)] * _MAX_KEYS
+        after = b""
         try:
-            while len(page) == _MAX_KEYS:
-                page = self._storage.scan(prefix, limit=_MAX_KEYS, start_after=page[-1].key,
+            while True:
+                page = self._storage.scan(prefix, limit=_MAX_KEYS, start_after=after,
                                           keys_only=True)
                 stale += [i.key for i in page
                           if i.key != manifest_key and not i.key.startswith(keep)]
+                if len(page) < _MAX_KEYS:
+                    break
+                after = page[-1].key
         except GaiwanError:
             return
         self._discard(stale)

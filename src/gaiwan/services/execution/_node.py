@@ -29,7 +29,7 @@ BACKOFF_S = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 REPORT_RETRIES_S = (0.1, 0.5, 1.0, 2.0, 5.0)
 
 
-def physical_memory() -> int:
+def _physical_memory() -> int:
     try:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError):
@@ -48,7 +48,7 @@ class ExecutionNode:
         self._executors = executors
         self._transport = transport or Transport()
         self._slots = slots
-        self._memory = physical_memory() if memory_bytes is None else memory_bytes
+        self._memory = _physical_memory() if memory_bytes is None else memory_bytes
         self._lease_ms = lease_ms
         self._log = log
         self._stop = stop

@@ -90,7 +90,7 @@ class NodeSession:
         """Offers the executor, has a free slot and, where memory is accounted, room for the
         task's memory limit beside the limits of the tasks it already runs."""
         return (self.free_slots > 0 and self.caps.fits(need)
-                and (not self.caps.memory_bytes or self.caps.memory_for(need) <= self.free_memory))
+                and self.caps.memory_for(need) <= self.free_memory)
 
     def reserve(self, task_id: str, lease: Lease, need: Need) -> None:
         self.assignments[task_id] = Assignment(task_id, lease, memory=self.caps.memory_for(need))
