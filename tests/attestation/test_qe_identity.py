@@ -9,6 +9,7 @@ import pytest
 from gaiwan.attestation.dcap import TEE_TDX
 from gaiwan.attestation.dcap_verify import VerifiedQuote, verify_dcap_quote
 from gaiwan.attestation.policy import Policy
+from gaiwan.attestation.signed_json import check_current
 from gaiwan.errors import AttestationError
 from tests.attestation.dcap_builders import NOW, Pki, QuoteParts, td_report_body
 
@@ -122,3 +123,12 @@ def test_collateral_of_an_older_tcb_evaluation_is_refused(pki: Pki) -> None:
         == "UpToDate"
     assert _with_collateral(pki, Policy()).tcb_status == "UpToDate"  # 0: any evaluation
 
+
+
+def test_collateral_without_an_evaluation_number_is_refused_under_a_minimum() -> None:
+    """Collateral that does not say its TCB evaluation cannot show it is recent enough."""
+    body = {"issueDate": "2026-01-01T00:00:00Z", "nextUpdate": "2099-01-01T00:00:00Z"}
+    check_current(body, "TCB info", NOW)  # no minimum: nothing to show
+    with pytest.raises(AttestationError, match="TCB info has no tcbEvaluationDataNumber, and "
+                                               "the policy asks for at least 18"):
+        check_current(body, "TCB info", NOW, min_evaluation=18)

@@ -65,7 +65,7 @@ def verify_chain(certs: Sequence[x509.Certificate], root: x509.Certificate,
     current, rest = certs[0], list(certs[1:])
     while current != root:
         _check_time(current, when)
-        if _issued_by(current, root):
+        if issued_by(current, root):
             return
         if not rest:
             raise AttestationError(
@@ -76,7 +76,17 @@ def verify_chain(certs: Sequence[x509.Certificate], root: x509.Certificate,
         current = issuer
 
 
-def _issued_by(child: x509.Certificate, issuer: x509.Certificate) -> bool:
+def verify_named_chain(certs: Sequence[x509.Certificate], root: x509.Certificate,
+                       at: datetime, what: str) -> None:
+    """verify_chain, its refusal prefixed with which chain it was (`what`)."""
+    try:
+        verify_chain(certs, root, at)
+    except AttestationError as exc:
+        raise AttestationError(f"{what}: {exc.message}") from None
+
+
+def issued_by(child: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether `issuer` is a CA and its key signed `child`."""
     try:
         _check_issued(child, issuer)
     except AttestationError:

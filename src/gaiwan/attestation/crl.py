@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 
 from ..errors import AttestationError
+from .chain import issued_by
 
 
 def _name(name: x509.Name) -> str:
@@ -58,14 +58,6 @@ def check_crl(crl: x509.CertificateRevocationList, issuer: x509.Certificate,
             f"{next_update.isoformat() if next_update else '(no nextUpdate)'}")
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
-
-
 def _links(chain: Sequence[x509.Certificate],
            root: x509.Certificate) -> list[tuple[x509.Certificate, x509.Certificate]]:
     """(certificate, issuer) pairs from the leaf to the root, walked as chain.verify_chain does:
@@ -73,7 +65,7 @@ def _links(chain: Sequence[x509.Certificate],
     links = []
     current, rest = chain[0], list(chain[1:])
     while current != root:
-        if _issued_by(current, root):
+        if issued_by(current, root):
             links.append((current, root))
             break
         if not rest:

@@ -1,8 +1,8 @@
 """DCAP evidence as the attestation service receives it: SGX quotes (Gramine) and TDX quotes (tsm).
 
 Evidence types name what the bytes are, not which backend made them: `sgx-dcap` is an SGX ECDSA
-quote v3/v4 (gaiwan.attestation.backends.GramineSgx with attestation type dcap), `tdx-dcap` a TDX
-quote v4 (backends.Tsm with provider tdx_guest). A quote of the other TEE under a type is refused,
+quote v3/v4/v5 (gaiwan.attestation.backends.GramineSgx with attestation type dcap), `tdx-dcap` a
+TDX quote v4/v5 (backends.Tsm with provider tdx_guest). A quote of the other TEE under a type is refused,
 so the type stamped in reports and mesh certificates is always true.
 
 Verification always uses the full collateral (gaiwan.attestation.collateral): PCK chain and TCB
@@ -35,7 +35,8 @@ _TD_DEBUG = 0x01  # TD_ATTRIBUTES bit 0 (TDX module ABI, TDINFO.ATTRIBUTES.DEBUG
 
 @dataclass(frozen=True)
 class DcapClaims:
-    """What a verified DCAP quote says about the enclave or TD that made it."""
+    """What verified evidence says about the enclave or TD that made it (simulated evidence
+    too, always UpToDate and never debug)."""
 
     body: QuoteBody
     tcb_status: str

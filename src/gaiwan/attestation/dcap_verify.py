@@ -1,4 +1,4 @@
-"""Verification of DCAP ECDSA quotes (SGX v3/v4, TDX v4) against Intel's root CA (sans-IO).
+"""Verification of DCAP ECDSA quotes (SGX v3/v4/v5, TDX v4/v5) against Intel's root CA (sans-IO).
 
 The checks follow the chain of trust of "Intel SGX ECDSA Quote Library API" (quote verification):
 
@@ -7,7 +7,8 @@ The checks follow the chain of trust of "Intel SGX ECDSA Quote Library API" (quo
 2. the QE report is signed by the PCK leaf key (ECDSA P-256, SHA-256 over the 384 bytes);
 3. the QE report's REPORTDATA is SHA-256(attestation key || QE auth data) followed by 32 zero
    bytes: this is how the hardware-certified QE vouches for the attestation key;
-4. the quote signature over header||body verifies with that attestation key;
+4. the quote signature over header||body (header||body descriptor||body in v5) verifies with
+   that attestation key;
 5. when Intel's QE identity is given (gaiwan.attestation.qe_identity), the QE report is that of
    Intel's QE ("QE" for SGX, "TD_QE" for TDX) and the QE's TCB status is one the policy accepts;
 6. the TCB status, from Intel's TCB info collateral when given (gaiwan.attestation.tcb_info; for
@@ -38,13 +39,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..errors import AttestationError
-from .chain import load_certificate, split_pem_chain, verify_chain
+from .chain import load_certificate, split_pem_chain, verify_named_chain
 from .crl import check_not_revoked, load_crl
 from .dcap import CERT_PCK_CHAIN, DcapQuote, parse_dcap_quote
-from .p256 import p256_public_key, verify_raw_signature
+from .p256 import p256_public_key, require_p256, verify_raw_signature
 from .policy import Policy, merge_statuses
 from .qe_identity import qe_level, verify_qe_identity
 from .tcb_info import platform_tcb, tcb_level_from_collateral
@@ -62,23 +62,13 @@ class VerifiedQuote:
     advisory_ids: tuple[str, ...] = ()
 
 
-def verify_pck_chain(certs: list[x509.Certificate], root: x509.Certificate, at: datetime) -> None:
-    try:
-        verify_chain(certs, root, at)
-    except AttestationError as exc:
-        raise AttestationError(f"PCK certificate chain: {exc.message}") from None
-
-
 def _tcb_signing_chain(chain_pem: bytes, root: x509.Certificate, at: datetime,
                        crls: Sequence[x509.CertificateRevocationList] | None) -> None:
     """Revocation of the TCB signing chain; its signatures are checked with each document."""
     if crls is None:
         return
     chain = split_pem_chain(chain_pem, "TCB signing chain")
-    try:
-        verify_chain(chain, root, at)
-    except AttestationError as exc:
-        raise AttestationError(f"TCB signing chain: {exc.message}") from None
+    verify_named_chain(chain, root, at, "TCB signing chain")
     check_not_revoked(chain, root, crls, at, "TCB signing chain")
 
 
@@ -114,14 +104,11 @@ def verify_dcap_quote(quote: bytes | DcapQuote, intel_root: bytes, *, at: dateti
             f"certification data type {qe.certification_type} is not a PCK certificate chain "
             f"({CERT_PCK_CHAIN})")
     chain = split_pem_chain(qe.certification_data, "PCK certificate chain")
-    verify_pck_chain(chain, root, when)
+    verify_named_chain(chain, root, when, "PCK certificate chain")
     if revocations is not None:
         check_not_revoked(chain, root, revocations, when, "PCK certificate chain")
     pck = chain[0]
-    pck_key = pck.public_key()
-    if not isinstance(pck_key, ec.EllipticCurvePublicKey) or not isinstance(pck_key.curve,
-                                                                            ec.SECP256R1):
-        raise AttestationError("PCK certificate does not hold a P-256 key")
+    pck_key = require_p256(pck.public_key(), "PCK certificate")
 
     verify_raw_signature(pck_key, qe.qe_report_signature, qe.qe_report,
                          "QE report signature (by the PCK key)")

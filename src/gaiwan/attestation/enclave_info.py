@@ -2,8 +2,8 @@
 
 The format is Teaclave's: one table `[teaclave_<service>_service]` per service with `mr_enclave`
 and `mr_signer` as lower-case hex (for a TDX trust domain, the digests of
-gaiwan.attestation.td_measurement, optionally with `mr_td` and `rtmr0`..`rtmr3` in clear); each auditor signs the file's exact bytes with RSA PKCS#1 v1.5
-SHA-256 and ships the raw signature as `<auditor>.sign.sha256` beside `<auditor>.public.pem`.
+gaiwan.attestation.td_measurement, optionally with `mr_td` and `rtmr0`..`rtmr3` in clear); each
+auditor signs the file's exact bytes with RSA PKCS#1 v1.5 SHA-256 and ships the raw signature as `<auditor>.sign.sha256` beside `<auditor>.public.pem`.
 
 Verification counts distinct auditor keys, not signature files: the same key signing twice counts
 once, and a signature no known key verifies counts for nothing. Teaclave's SDK skipped this check
@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ..errors import AttestationError
 from .dcap import TdReport
+from .quote import QuoteBody
 from .td_measurement import td_mr_enclave, td_mr_signer
 
 SIGNATURE_SUFFIX = ".sign.sha256"
@@ -88,6 +89,13 @@ class EnclaveInfo:
                 f"mr_signer {mr_signer.hex()} of {service} is not the one in enclave_info "
                 f"({want.mr_signer.hex()})")
 
+    def check_quote(self, service: str, body: QuoteBody, td: TdReport | None) -> None:
+        """Raises unless the attested enclave (its quote body) or TD (`td`) is the one listed
+        for `service`."""
+        if td is not None:
+            self.check_td(service, td)
+        else:
+            self.check(service, body.mr_enclave, body.mr_signer)
 
     def check_td(self, service: str, td: TdReport) -> None:
         """Raises unless the TD is the one listed for `service`: register by register when the

@@ -122,11 +122,7 @@ def _tee_evidence(config: Config, service: str, backend: Backend,
     except AttestationError as exc:
         raise ConfigError(f"{service} cannot be attested: {exc.message}") from None
     try:
-        info = load_enclave_info(config)
-        if td is not None:
-            info.check_td(service, td)
-        else:
-            info.check(service, body.mr_enclave, body.mr_signer)
+        load_enclave_info(config).check_quote(service, body, td)
     except AttestationError as exc:
         raise ConfigError(f"{service} cannot be attested: {exc.message}; have the auditors "
                           "sign an enclave_info listing this build") from None

@@ -2,7 +2,7 @@
 
 Intel writes ECDSA P-256 keys as X||Y (64 bytes, the SEC1 uncompressed point without its 0x04
 prefix) and signatures as r||s (two 32-byte big-endian integers); `cryptography` wants SEC1
-points and DER signatures. These two helpers convert and verify, raising AttestationError.
+points and DER signatures. These helpers convert and verify, raising AttestationError.
 """
 
 from __future__ import annotations
@@ -23,6 +23,13 @@ def p256_public_key(raw: bytes, what: str) -> ec.EllipticCurvePublicKey:
         return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + raw)
     except ValueError:
         raise AttestationError(f"{what} is not a point on P-256") from None
+
+
+def require_p256(key: object, what: str) -> ec.EllipticCurvePublicKey:
+    """`key` (a certificate's public key) when it is a P-256 key; else AttestationError."""
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise AttestationError(f"{what} does not hold a P-256 key")
+    return key
 
 
 def verify_raw_signature(key: ec.EllipticCurvePublicKey, signature: bytes, data: bytes,

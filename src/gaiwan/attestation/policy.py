@@ -60,6 +60,9 @@ _IAS_STATUS = {
 }
 
 
+_REFUSED_ADVISORIES_FORMAT = ("[attestation] refused_advisories must list advisory IDs such as "
+                              "\"INTEL-SA-00837\"")
+
 _IAS_WORD = {dcap: ias for ias, dcap in _IAS_STATUS.items() if ias != "KEY_REVOKED"}
 
 
@@ -120,8 +123,7 @@ class Policy:
             raise ConfigError(f"unknown TCB status(es) {sorted(unknown)}; known: {sorted(TCB_STATUSES)}")
         refused = list(self.refused_advisories)
         if not all(isinstance(a, str) and a.strip() for a in refused):
-            raise ConfigError("[attestation] refused_advisories must list advisory IDs such as "
-                              "\"INTEL-SA-00837\"")
+            raise ConfigError(_REFUSED_ADVISORIES_FORMAT)
         object.__setattr__(self, "refused_advisories",
                            frozenset(a.strip().upper() for a in refused))
         minimum = self.min_tcb_evaluation_data_number
@@ -161,8 +163,7 @@ class Policy:
         max_age = section.get("report_max_age_s", DEFAULT_MAX_AGE.total_seconds())
         refused = section.get("refused_advisories", [])
         if not isinstance(refused, list) or not all(isinstance(a, str) for a in refused):
-            raise ConfigError("[attestation] refused_advisories must list advisory IDs such as "
-                              "\"INTEL-SA-00837\"")
+            raise ConfigError(_REFUSED_ADVISORIES_FORMAT)
         return cls(frozenset(str(s) for s in statuses),
                    timedelta(seconds=float(max_age)) if max_age else None,
                    allow_simulated=config.development, refused_advisories=frozenset(refused),

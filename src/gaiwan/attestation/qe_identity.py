@@ -88,11 +88,6 @@ def _masked(value: bytes, mask: bytes) -> bytes:
     return bytes(v & m for v, m in zip(value, mask))
 
 
-def qe_status(identity: QeIdentity, qe: QeReportCertification) -> str:
-    """The QE's TCB status under `identity`; raises when the QE report is not that enclave."""
-    return qe_level(identity, qe)[0]
-
-
 def qe_level(identity: QeIdentity, qe: QeReportCertification) -> tuple[str, tuple[str, ...]]:
     """The QE's TCB status and advisories under `identity`; raises when it is not that enclave."""
     if not hmac.compare_digest(qe.qe_mr_signer, identity.mrsigner):

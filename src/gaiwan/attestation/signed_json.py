@@ -14,11 +14,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..errors import AttestationError
-from .chain import split_pem_chain, verify_chain
-from .p256 import verify_raw_signature
+from .chain import split_pem_chain, verify_named_chain
+from .p256 import require_p256, verify_raw_signature
 
 
 def signed_body(text: bytes, key: str, what: str) -> tuple[dict[str, Any], bytes, bytes]:
@@ -43,15 +42,9 @@ def verified_body(text: bytes, key: str, what: str, issuer_chain_pem: bytes,
                   root: x509.Certificate, at: datetime) -> tuple[dict[str, Any], list[x509.Certificate]]:
     """The `key` object once its issuer chain reaches `root` and its signature verifies."""
     chain = split_pem_chain(issuer_chain_pem, f"{what} issuer chain")
-    try:
-        verify_chain(chain, root, at)
-    except AttestationError as exc:
-        raise AttestationError(f"{what} issuer chain: {exc.message}") from None
+    verify_named_chain(chain, root, at, f"{what} issuer chain")
     body, signed, signature = signed_body(text, key, what)
-    signer = chain[0].public_key()
-    if not isinstance(signer, ec.EllipticCurvePublicKey) or not isinstance(signer.curve,
-                                                                           ec.SECP256R1):
-        raise AttestationError("TCB signing certificate does not hold a P-256 key")
+    signer = require_p256(chain[0].public_key(), "TCB signing certificate")
     verify_raw_signature(signer, signature, signed, f"{what} signature")
     return body, chain
 

@@ -185,13 +185,6 @@ def _tdx_module_level(info: dict[str, Any], td: TdReport) -> TcbMatch | None:
     return matched
 
 
-def tcb_status_from_collateral(tcb_info: bytes, issuer_chain_pem: bytes, root: x509.Certificate,
-                               pck: x509.Certificate, at: datetime,
-                               td: TdReport | None = None) -> str:
-    """The TCB status Intel's signed TCB info gives the platform of `pck` (and TD `td`) at `at`."""
-    return tcb_level_from_collateral(tcb_info, issuer_chain_pem, root, pck, at, td).status
-
-
 def tcb_level_from_collateral(tcb_info: bytes, issuer_chain_pem: bytes, root: x509.Certificate,
                               pck: x509.Certificate, at: datetime,
                               td: TdReport | None = None, min_evaluation: int = 0) -> TcbMatch:

@@ -31,13 +31,11 @@ from ..errors import AttestationError, ConfigError
 from ..home import SERVICES
 from . import enclave_info as enclave_info_file
 from .collateral import DcapCollateral, load_collateral
-from .dcap import TdReport
-from .dcap_evidence import DCAP_TYPES, verify_dcap_evidence
+from .dcap_evidence import DCAP_TYPES, DcapClaims, verify_dcap_evidence
 from .enclave_info import EnclaveInfo
 from .keystore import KeyFiles, cert_pem, load_cert, load_private_key
 from .mesh import issue_mesh_certificate, mesh_ttl
 from .policy import UP_TO_DATE, Policy, ias_status
-from .quote import QuoteBody
 from .ratls import Endorsement, report_data_of
 from .report import build_report, sign_report
 from .simulated import EVIDENCE_TYPE as SIMULATED
@@ -72,14 +70,6 @@ def check_evidence_type(config: Config, evidence_type: str) -> None:
     if evidence_type == SIMULATED and not config.development:
         raise AttestationError(
             f"simulated evidence is refused in {config.mode} mode (it is for development only)")
-
-
-@dataclass(frozen=True)
-class _Verified:
-    body: QuoteBody
-    tcb_status: str
-    td: TdReport | None = None
-    advisory_ids: tuple[str, ...] = ()
 
 
 class Authority:
@@ -121,21 +111,21 @@ class Authority:
         assert collateral is not None
         return collateral
 
-    def _verify(self, evidence_type: str, evidence: bytes,
-                when: datetime) -> _Verified:
+    def _verify(self, evidence_type: str, evidence: bytes, when: datetime) -> DcapClaims:
         """The quote body standing for the evidence and its status, once its signatures hold."""
         if evidence_type == SIMULATED:
             if self._tee_public_key is None:
                 raise AttestationError("simulated evidence is refused: this platform has no "
                                        "simulated TEE key")
-            return _Verified(verify_evidence(evidence, self._tee_public_key), UP_TO_DATE)
+            return DcapClaims(verify_evidence(evidence, self._tee_public_key), UP_TO_DATE,
+                              debug=False)
         claims = verify_dcap_evidence(evidence_type, evidence, self._collateral(),
                                       Policy.from_config(self._config), when)
         if claims.debug and not self._config.development:
             raise AttestationError(
                 f"{evidence_type} evidence comes from a debug "
                 f"{'TD' if claims.td else 'enclave'}, refused in {self._config.mode} mode")
-        return _Verified(claims.body, claims.tcb_status, claims.td, claims.advisory_ids)
+        return claims
 
     def attest(self, service: str, evidence_type: str, evidence: bytes, public_key_der: bytes,
                now: datetime | None = None) -> Endorsed:
@@ -148,11 +138,7 @@ class Authority:
         quote = verified.body
         if quote.report_data != report_data_of(public_key):
             raise AttestationError("REPORTDATA of the quote is not the public key to certify")
-        info = load_enclave_info(self._config)
-        if verified.td is not None:
-            info.check_td(service, verified.td)
-        else:
-            info.check(service, quote.mr_enclave, quote.mr_signer)
+        load_enclave_info(self._config).check_quote(service, quote, verified.td)
 
         report = build_report(quote, evidence_type, self._config.mode, now=when,
                               quote_status=ias_status(verified.tcb_status),

@@ -148,11 +148,7 @@ class Store:
     # -- keys -----------------------------------------------------------------------------
 
     def get(self, key: bytes) -> Versioned | None:
-        check_key(key)
-        with self._op():
-            row = self._engine.run(lambda txn: txn.get(key), write=False)
-        return None if row is None else Versioned(key, self._sealer.open_value(key, row.sealed),
-                                                  row.version)
+        return self.get_many([key])[0]
 
     def get_many(self, keys: Sequence[bytes]) -> list[Versioned | None]:
         """The keys' records as of one moment (a single read transaction), in order."""
