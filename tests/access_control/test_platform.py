@@ -19,7 +19,7 @@ from tests.support.users import as_admin, frontend_with, register
 pytestmark = [pytest.mark.platform]
 
 EU_ONLY = ('@id("eu-only-data")\nforbid (principal, action == Gaiwan::Action::"task_access_data", resource)\n'
-           'when { resource.tags.contains("eu-only") && principal.function.owner.attribute != "eu" };\n')
+           'when { resource.tags.contains("eu-only") && principal.function.owner_attribute != "eu" };\n')
 
 
 def _reload(platform: Platform, check: bool = True) -> str:

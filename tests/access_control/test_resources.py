@@ -10,7 +10,7 @@ import pytest
 from gaiwan.records import CryptoInfo, DataFile, Function, Task, TaskStatus
 from gaiwan.roles import Role
 from gaiwan.services.access_control import Decision, Entities, PolicyEngine, Query, user_entity, user_uid
-from gaiwan.services.access_control.entities import (data_entity, data_uid, function_entities,
+from gaiwan.services.access_control.entities import (data_entity, data_uid, function_entity,
                                                      function_uid, run_request, task_entity, task_uid)
 from tests.support.policies import packaged_engine
 
@@ -47,7 +47,7 @@ def _user(engine: PolicyEngine, who: str, action: str, entity: list[dict], resou
 
 
 def _fn(engine: PolicyEngine, who: str, action: str, function: Function = PRIVATE) -> bool:
-    return _user(engine, who, action, function_entities(function), function_uid(function.function_id)).allowed
+    return _user(engine, who, action, [function_entity(function)], function_uid(function.function_id)).allowed
 
 
 def _data(engine: PolicyEngine, who: str, action: str, file: DataFile, context: dict | None = None) -> bool:
@@ -128,7 +128,7 @@ def test_fusion_needs_two_owners_including_caller(engine: PolicyEngine) -> None:
 def test_assign_needs_exact_declared_owners(engine: PolicyEngine) -> None:
     """A file fits a slot only with exactly the declared owners, and only an owner assigns it."""
     def slot(*owners: str) -> dict:
-        return {"slot_owners": [user_uid(o).as_json() for o in owners]}
+        return {"slot_owners": list(owners)}
     assert _data(engine, "alice", "user_assign_data", FUSION, slot("bob", "alice"))
     assert not _data(engine, "alice", "user_assign_data", FUSION, slot("alice"))
     assert not _data(engine, "carol", "user_assign_data", SOLO, slot("alice"))

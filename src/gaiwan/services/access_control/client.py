@@ -17,6 +17,11 @@ from .engine import Decision, EntityUid, Query
 from .entities import FRONTEND_API, user_entity, user_uid
 
 
+def _compact(value: Any) -> str:
+    """JSON without spaces: fewer bytes on the wire and for Cedar to scan."""
+    return json.dumps(value, separators=(",", ":"))
+
+
 def _ref(uid: EntityUid) -> pb.EntityRef:
     return pb.EntityRef(type=uid.type, id=uid.id)
 
@@ -43,7 +48,7 @@ class AccessControlClient:
             principal=_ref(principal),
             action=action,
             resource=_ref(resource),
-            entities_json=json.dumps(entities),
+            entities_json=_compact(entities),
             context_json=json.dumps(dict(context or {})),
         )
         try:
@@ -59,7 +64,7 @@ class AccessControlClient:
                                    resource=_ref(q.resource),
                                    context_json=json.dumps(dict(q.context)) if q.context else "")
                        for q in queries],
-            entities_json=json.dumps(entities),
+            entities_json=_compact(entities),
         )
         try:
             resp = self._stub.AuthorizeBatch(request, timeout=self._timeout)

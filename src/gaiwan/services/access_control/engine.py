@@ -12,16 +12,18 @@ unique across all files; the compiled set is keyed by these ids, so decisions na
 that decided in words an auditor can find in the files (`origin` says which file and line).
 
 Cost: Cedar evaluates every policy of the set for every request, and most policies are about
-other actions. The engine therefore also keeps, for each action the schema declares, the set of
-the policies whose action scope can match it (`action == A`, `action in [A, group-of-A]`,
-unconstrained), and asks each question against its action's set. A policy left out could never
-be satisfied nor err for that action (Cedar checks the scope before the conditions), so the
-decisions, the deciding policy ids and the errors are those of the whole set.
+other actions. The engine therefore asks a batch's questions against the policies whose action
+scope can match one of the batch's actions (`action == A`, `action in [A, group-of-A]`,
+unconstrained), a set compiled once per combination of actions, in one Cedar call. A policy left
+out could never be satisfied nor err for those actions (Cedar checks the scope before the
+conditions), so the decisions, the deciding policy ids and the errors are those of the whole
+set.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,7 @@ from ._source import statements
 
 NAMESPACE = "Gaiwan"
 ACTION_TYPE = f"{NAMESPACE}::Action"
+_MAX_COMBINATIONS = 1024
 
 
 @dataclass(frozen=True)
@@ -117,12 +120,11 @@ class PolicyEngine:
                                       f"(also at {self._origins[policy_id]})")
                 static[policy_id] = policy
                 self._origins[policy_id] = origin
+        self._static = static
+        self._lineages = _action_lineages(self._schema)
         self._policies = _policy_set(static)
-        self._by_action = {
-            action: _policy_set({pid: p for pid, p in static.items()
-                                 if _may_match(p.get("action", {}), action, lineage)})
-            for action, lineage in _action_lineages(self._schema).items()
-        }
+        self._for_actions: dict[frozenset[str], Any] = {}
+        self._lock = threading.Lock()
         self.policy_ids: tuple[str, ...] = tuple(sorted(static))
 
     @classmethod
@@ -158,17 +160,9 @@ class PolicyEngine:
             parsed = cedarpy.Entities.from_json_str(text, self._schema)
         except ValueError as exc:
             raise InvalidArgument(f"entities do not match the schema: {_first_line(exc)}") from None
-        results: list[Any] = [None] * len(queries)
-        by_action: dict[str, list[int]] = {}
-        for index, query in enumerate(queries):
-            by_action.setdefault(query.action, []).append(index)
-        for action, indices in by_action.items():
-            # An undeclared action gets the whole set; the schema then refuses the request.
-            policies = self._by_action.get(action, self._policies)
-            answers = cedarpy.is_authorized_batch([queries[i].as_request() for i in indices],
-                                                  policies, parsed, schema=self._schema)
-            for index, answer in zip(indices, answers):
-                results[index] = answer
+        policies = self._policies_for(frozenset(q.action for q in queries))
+        results = cedarpy.is_authorized_batch([q.as_request() for q in queries], policies, parsed,
+                                              schema=self._schema)
         decisions = []
         for result in results:
             errors = tuple(str(e) for e in result.diagnostics.errors)
@@ -177,6 +171,24 @@ class PolicyEngine:
             decisions.append(Decision(result.allowed, tuple(sorted(result.diagnostics.reasons)),
                                       errors))
         return decisions
+
+
+    def _policies_for(self, actions: frozenset[str]) -> Any:
+        """The policies that can match any of `actions`, compiled on first use (a handful of
+        combinations occur: one per kind of call). An undeclared action gets the whole set;
+        the schema then refuses the request."""
+        found = self._for_actions.get(actions)
+        if found is not None:
+            return found
+        if not actions <= self._lineages.keys():
+            return self._policies
+        subset = _policy_set({pid: p for pid, p in self._static.items()
+                              if any(_may_match(p.get("action", {}), a, self._lineages[a])
+                                     for a in actions)})
+        with self._lock:
+            if len(self._for_actions) >= _MAX_COMBINATIONS:
+                self._for_actions.clear()
+            return self._for_actions.setdefault(actions, subset)
 
 
 def _policy_set(static: Mapping[str, Any]) -> Any:

@@ -44,8 +44,9 @@ def task_uid(task_id: str) -> EntityUid:
     return EntityUid(TASK_TYPE, task_id)
 
 
-def _users(user_ids: Iterable[str]) -> list[dict[str, str]]:
-    return [{"type": USER_TYPE, "id": u} for u in dict.fromkeys(user_ids)]
+def _ids(ids: Iterable[str]) -> list[str]:
+    """A Cedar set of ids (users or data items), each once, in a stable order."""
+    return list(dict.fromkeys(ids))
 
 
 def user_entity(user_id: str, role: Role | None) -> Entity:
@@ -60,29 +61,28 @@ def user_entity(user_id: str, role: Role | None) -> Entity:
     }
 
 
-def function_entities(function: Function) -> list[Entity]:
-    """The function and its owner (with the role the owner registered it under)."""
+def function_entity(function: Function) -> Entity:
+    """The function, with the role its owner registered it under."""
     owner_role = Role.parse(function.owner_role) if function.owner_role else None
-    return [
-        {
-            "uid": function_uid(function.function_id).as_json(),
-            "attrs": {
-                "owner": user_uid(function.owner).as_json(),
-                "public": function.public,
-                "allowlist": list(dict.fromkeys(function.user_allowlist)),
-                "disabled": function.disabled,
-            },
-            "parents": [],
+    return {
+        "uid": function_uid(function.function_id).as_json(),
+        "attrs": {
+            "owner": function.owner,
+            "owner_role": owner_role.kind.value if owner_role else "",
+            "owner_attribute": owner_role.attribute if owner_role else "",
+            "public": function.public,
+            "allowlist": list(dict.fromkeys(function.user_allowlist)),
+            "disabled": function.disabled,
         },
-        user_entity(function.owner, owner_role),
-    ]
+        "parents": [],
+    }
 
 
 def data_entity(file: DataFile) -> Entity:
     return {
         "uid": data_uid(file.data_id).as_json(),
-        "attrs": {"owners": _users(file.owners), "kind": file.kind, "fusion": file.fusion,
-                  "tags": list(file.tags)},
+        "attrs": {"id": file.data_id, "owners": _ids(file.owners), "kind": file.kind,
+                  "fusion": file.fusion, "tags": list(file.tags)},
         "parents": [],
     }
 
@@ -95,18 +95,15 @@ def approvers_of(task: Task) -> tuple[str, ...]:
 
 
 def task_entity(task: Task) -> Entity:
-    participants = _users(task.participants)
-    approvers = approvers_of(task)
     return {
         "uid": task_uid(task.task_id).as_json(),
         "attrs": {
-            "creator": user_uid(task.creator).as_json(),
-            "participants": participants,
-            # Once everyone approved (or alone), the same set: built once.
-            "approvers": participants if approvers == task.participants else _users(approvers),
+            "creator": task.creator,
+            "participants": _ids(task.participants),
+            "approvers": _ids(approvers_of(task)),
             "function": function_uid(task.function_id).as_json(),
-            "inputs": [data_uid(d).as_json() for d in sorted(task.assigned_inputs.values())],
-            "outputs": [data_uid(d).as_json() for d in sorted(task.assigned_outputs.values())],
+            "inputs": _ids(sorted(task.assigned_inputs.values())),
+            "outputs": _ids(sorted(task.assigned_outputs.values())),
             "status": task.status.name.title().replace("_", ""),
         },
         "parents": [],
@@ -133,7 +130,7 @@ def run_request(task: Task, function: Function, files: Iterable[DataFile]) -> tu
     """The questions a task's run raises (InvokeTask, and the scheduler before it runs): may the
     task use its function, and each of its data items? One batch over one set of entities."""
     task_id = task_uid(task.task_id)
-    entities = Entities().add(task_entity(task), *function_entities(function))
+    entities = Entities().add(task_entity(task), function_entity(function))
     queries = [Query(task_id, "task_access_function", function_uid(function.function_id))]
     for file in files:
         entities.add(data_entity(file))

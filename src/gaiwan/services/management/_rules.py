@@ -22,7 +22,7 @@ from ...records import DataFile, Function, Task
 from ...roles import Role
 from ..access_control import Decision, Entities, Query, user_entity, user_uid
 from ..access_control.engine import Authorizer, first_denial
-from ..access_control.entities import (data_entity, data_uid, function_entities, function_uid,
+from ..access_control.entities import (data_entity, data_uid, function_entity, function_uid,
                                        run_request, task_entity, task_uid)
 
 
@@ -61,7 +61,7 @@ class Rules:
 
     def function_view(self, caller: Caller, function: Function, what: str = "get function") -> FunctionView:
         """FULL or REDACTED; a caller who may see neither is refused (as `what`)."""
-        entities = self._with_caller(caller).add(*function_entities(function))
+        entities = self._with_caller(caller).add(function_entity(function))
         me, fn = user_uid(caller.user_id), function_uid(function.function_id)
         full, seen = self._ask(entities, Query(me, "user_read_function", fn),
                                Query(me, "user_access_function", fn))
@@ -72,7 +72,7 @@ class Rules:
 
     def require_function(self, caller: Caller, function: Function, action: str, what: str) -> None:
         """action: user_use_function, user_update_function or user_disable_function."""
-        entities = self._with_caller(caller).add(*function_entities(function))
+        entities = self._with_caller(caller).add(function_entity(function))
         require(self._ask(entities, Query(user_uid(caller.user_id), action,
                                           function_uid(function.function_id)))[0], what)
 
@@ -88,7 +88,7 @@ class Rules:
             return []
         entities = Entities().add(user_entity(user_id, role))
         for function in functions:
-            entities.add(*function_entities(function))
+            entities.add(function_entity(function))
         me = user_uid(user_id)
         decisions = self._ask(entities, *(Query(me, "user_access_function",
                                                 function_uid(f.function_id)) for f in functions))
@@ -123,7 +123,7 @@ class Rules:
         for file, declared in slots.values():
             entities.add(data_entity(file))
             queries.append(Query(me, "user_assign_data", data_uid(file.data_id),
-                                 {"slot_owners": [user_uid(u).as_json() for u in dict.fromkeys(declared)]}))
+                                 {"slot_owners": list(dict.fromkeys(declared))}))
         decisions = self._ask(entities, *queries)
         require(decisions[0], "assign data")
         precondition()
