@@ -12,6 +12,7 @@ from gaiwan.logs import get_logger
 from gaiwan.records import Function, FunctionArgument, Task, TaskStatus
 from gaiwan.services.scheduler import Scheduler
 from gaiwan.storage import LocalStorage
+from gaiwan.storage.client import QueueItem
 from gaiwan.storage._lmdb import LmdbEngine
 from gaiwan.storage.store import Store
 from tests.support.policies import packaged_engine
@@ -57,19 +58,22 @@ def scheduler(storage: LocalStorage, clock: Clock) -> Scheduler:
 
 @pytest.fixture
 def stage(management: LocalStorage) -> Callable[..., str]:
-    """Registers a function and a task for it, moves it to Staged and queues it, as InvokeTask does."""
+    """Registers a function and a task for it, moves it to Staged and queues it, as InvokeTask does
+    (read_with False: an item that names no records, as queued before items could)."""
 
     def make(name: str = "builtin-echo", executor_type: str = "builtin",
-             arguments: dict[str, str] | None = None) -> str:
+             arguments: dict[str, str] | None = None, read_with: bool = True) -> str:
         fn = Function(function_id=records.new_id("function"), owner="alice", name=name,
                       description="", executor_type=executor_type, public=True, payload=b"",
                       arguments=(FunctionArgument("message"), FunctionArgument("save_log", "false")))
         task = Task(task_id=records.new_id("task"), creator="alice", function_id=fn.function_id,
                     function_owner="alice", function_arguments=arguments or {"message": "hi"},
                     executor="builtin", participants=("alice",), status=TaskStatus.STAGED)
-        management.put(records.function_key(fn.function_id), records.dumps(fn))
-        management.transact(writes={records.task_key(task.task_id): records.dumps(task)},
-                            enqueue=[(records.TASK_QUEUE, records.dumps(records.QueuedTask(task.task_id, fn)))])
+        keys = (records.task_key(task.task_id), records.function_key(fn.function_id))
+        management.put(keys[1], records.dumps(fn))
+        management.transact(writes={keys[0]: records.dumps(task)}, enqueue=[QueueItem(
+            records.TASK_QUEUE, records.dumps(records.QueuedTask(task.task_id, fn)),
+            keys if read_with else ())])
         return task.task_id
 
     return make

@@ -152,3 +152,22 @@ def test_redelivered_running_task_with_attempt_left_runs_again(scheduler, stage,
     [assignment] = _new_tasks(node)
     assert assignment.attempt == 2
     assert read_task(storage, task_id).status == TaskStatus.RUNNING
+
+
+def test_records_come_with_the_queue_item(scheduler, stage, storage, monkeypatch):
+    """The task and function records ride with the queue item, so placing it reads nothing;
+    an item that names no records (queued by an older version) is placed the same way after a
+    read."""
+    node = scheduler.connect("node-a", Capabilities(frozenset({"builtin"}),
+                                                    frozenset({"builtin-echo"}), slots=2))
+    reads: list[list[bytes]] = []
+    get_many = storage.get_many
+    monkeypatch.setattr(storage, "get_many", lambda keys: reads.append(list(keys)) or get_many(keys))
+    carried = stage()
+    _drain(scheduler)
+    assert [p.task_id for p in _new_tasks(node)] == [carried] and reads == []
+    older = stage(read_with=False)
+    _drain(scheduler)
+    assert [p.task_id for p in _new_tasks(node)] == [older]
+    assert reads == [[records.task_key(older), records.function_key(read_task(storage, older).function_id)]]
+    assert read_task(storage, carried).status == read_task(storage, older).status == TaskStatus.RUNNING

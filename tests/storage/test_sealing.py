@@ -105,3 +105,19 @@ def test_no_plaintext_in_postgres_rows(pg_schema: str) -> None:
                     if isinstance(col, bytes | str):
                         text = col.encode() if isinstance(col, str) else col
                         assert MARKER not in text and SEAL_KEY not in text
+
+
+def test_item_sealed_with_its_read_keys() -> None:
+    """An item named to be read with records keeps those keys inside the seal: they open with
+    it, are not readable at rest, and the item still cannot be moved; an item without them opens
+    with none."""
+    sealer = Sealer(SEAL_KEY)
+    keys = (b"task/" + MARKER, b"fn/f", b"")
+    sealed = sealer.seal_item("tasks", 1, MARKER, keys)
+    assert MARKER not in sealed
+    assert sealer.open_item("tasks", 1, sealed) == (MARKER, keys)
+    assert sealer.open_item("tasks", 1, sealer.seal_item("tasks", 1, MARKER)) == (MARKER, ())
+    with pytest.raises(SealedValueError):
+        sealer.open_item("tasks", 2, sealed)
+    with pytest.raises(SealedValueError):
+        sealer.open_value(b"tasks", sealed)

@@ -22,6 +22,8 @@ from gaiwan.rpc.pb import gaiwan_storage_pb2_grpc as pb_grpc
 from gaiwan.rpc.server import internal_server
 from gaiwan.services.storage._servicer import MAX_GET_MANY, Limits, StorageServicer
 from gaiwan.storage import StorageClient
+from gaiwan.storage.client import QueueItem
+from gaiwan.storage.namespaces import CONSUME, ENQUEUE, Namespace, check_read_with
 from gaiwan.storage._lmdb import LmdbEngine
 from gaiwan.storage.store import Store
 from gaiwan.transport import FusionStore, Transport, TransportError
@@ -106,20 +108,23 @@ def test_get_many_and_watch_value_over_the_wire(client: Callable[[str], StorageC
 
 
 def test_task_queue_path_over_the_wire(client: Callable[[str], StorageClient]) -> None:
-    """management stages and enqueues at once; the scheduler long-polls, renews, acks."""
+    """management stages and enqueues at once; the scheduler long-polls, gets the task's records
+    with the item, renews, acks."""
     mgmt, sched = client("management"), client("scheduler")
     v = mgmt.put(b"task/9", b"approved")
     got: list[object] = []
     waiter = threading.Thread(target=lambda: got.append(sched.dequeue("tasks", 5000, wait_s=10)))
     waiter.start()
     time.sleep(0.2)
-    assert mgmt.transact({b"task/9": v}, {b"task/9": b"staged"}, enqueue=[("tasks", b"9")])
+    assert mgmt.transact({b"task/9": v}, {b"task/9": b"staged"},
+                         enqueue=[QueueItem("tasks", b"9", (b"task/9", b"data/gone"))])
     waiter.join(5)
     lease = got[0]
     assert lease is not None and lease.item == b"9" and lease.redeliveries == 0  # type: ignore[attr-defined]
+    assert lease.rows[b"data/gone"] is None  # type: ignore[attr-defined]
+    staged = lease.rows[b"task/9"]  # type: ignore[attr-defined]
+    assert staged is not None and staged.value == b"staged"
     assert sched.renew(lease, 5000)  # type: ignore[arg-type]
-    staged = sched.get(b"task/9")
-    assert staged is not None
     assert sched.transact({b"task/9": staged.version}, {b"task/9": b"finished"}, ack=[lease])  # type: ignore[list-item]
     assert not sched.renew(lease, 5000)  # type: ignore[arg-type]
     sched.release(lease)  # type: ignore[arg-type]  # a lost lease: no error
@@ -167,6 +172,35 @@ def test_namespace_violations_are_permission_denied(
     with pytest.raises(PermissionDenied):
         call(client(role))
     assert served[1].get(b"audit/1") is None and served[1].get(b"task/1") is None
+
+
+def test_read_with_outside_the_namespaces_is_refused(client: Callable[[str], StorageClient],
+                                                     served: tuple[str, Store]) -> None:
+    """An item may name only records its enqueuer and every consumer of its queue may read:
+    management cannot have the scheduler handed a password hash, and nothing is enqueued."""
+    with pytest.raises(PermissionDenied):
+        client("management").transact(enqueue=[QueueItem("tasks", b"x", (b"auth/user/alice",))])
+    assert client("scheduler").dequeue("tasks", 1000) is None
+
+
+def test_consumers_must_read_what_an_item_names() -> None:
+    """The rule looks at every role that may consume the queue, not only at the enqueuer."""
+    producer = Namespace("producer", (b"a/", b"b/"), {"q": frozenset({ENQUEUE})})
+    consumer = Namespace("consumer", (b"a/",), {"q": frozenset({CONSUME})})
+    table = {"producer": producer, "consumer": consumer}
+    check_read_with(producer, "q", [b"a/1"], table)
+    with pytest.raises(PermissionDenied, match="consumer"):
+        check_read_with(producer, "q", [b"a/1", b"b/1"], table)
+
+
+def test_rows_too_large_for_one_answer_are_left_out(client: Callable[[str], StorageClient]) -> None:
+    """Rows that would not fit beside the item in one message are dropped, not the item: the
+    consumer reads them itself."""
+    mgmt, sched = client("management"), client("scheduler")
+    mgmt.put(b"fn/big", b"p" * (MAX_MESSAGE // 2))
+    mgmt.transact(enqueue=[QueueItem("tasks", b"i" * (MAX_MESSAGE // 2), (b"fn/big",))])
+    lease = sched.dequeue("tasks", 5000)
+    assert lease is not None and lease.item == b"i" * (MAX_MESSAGE // 2) and lease.rows == {}
 
 
 def test_each_role_reaches_its_own_prefix(client: Callable[[str], StorageClient]) -> None:

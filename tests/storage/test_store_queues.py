@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from gaiwan.storage.client import QueueItem
 from gaiwan.storage.store import LeaseRef, Store
 
 
@@ -148,3 +149,24 @@ def test_queue_and_leases_survive_reopen(open_store: Callable[[], Store]) -> Non
     back = store.dequeue("tasks", 10_000, wait_s=5)
     assert back is not None and back.item == b"leased" and back.redeliveries == 1
     assert back.token != held.token
+
+
+def test_item_comes_with_the_records_it_names_as_of_the_lease(store: Store) -> None:
+    """read_with: each dequeue hands out the named records as they are at that moment (absent
+    ones as None), read in the lease's own transaction; an item naming none has no rows."""
+    store.transact(writes={b"task/1": b"staged"})
+    store.transact(enqueue=[QueueItem("tasks", b"job", (b"task/1", b"data/none"))])
+    store.transact(enqueue=[("tasks", b"plain")])
+    store.transact(writes={b"task/1": b"canceled"})
+    first = store.dequeue("tasks", 50)
+    assert first is not None and first.item == b"job"
+    row = first.rows[b"task/1"]
+    assert row is not None and row.value == b"canceled" and row.version == store.get(b"task/1").version  # type: ignore[union-attr]
+    assert first.rows[b"data/none"] is None
+    plain = store.dequeue("tasks", 10_000)
+    assert plain is not None and plain.item == b"plain" and plain.rows == {}
+    store.transact(writes={b"data/none": b"now here"})
+    time.sleep(0.1)
+    again = store.dequeue("tasks", 10_000, wait_s=5)  # the first lease expired: redelivered
+    assert again is not None and again.item == b"job" and again.redeliveries == 1
+    assert again.rows[b"data/none"] is not None and again.rows[b"data/none"].value == b"now here"  # type: ignore[union-attr]

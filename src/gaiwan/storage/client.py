@@ -7,13 +7,20 @@ calls into GaiwanError; all rules (sealing, versions, leases, namespaces) live i
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import grpc
 
 from ..errors import from_rpc_error
 from ..rpc.pb import gaiwan_storage_pb2 as pb
 from ..rpc.pb import gaiwan_storage_pb2_grpc as pb_grpc
+
+
+@dataclass(frozen=True)
+class Versioned:
+    key: bytes
+    value: bytes
+    version: int
 
 
 @dataclass(frozen=True)
@@ -24,16 +31,30 @@ class Lease:
     item: bytes
     redeliveries: int
     deadline_ms: int
+    # The records the item was enqueued to be read with (`QueueItem.read_with`), as of the
+    # lease: key -> record, None for an absent key.
+    rows: Mapping[bytes, Versioned | None] = field(default_factory=dict)
 
     def ref(self) -> pb.LeaseRef:
         return pb.LeaseRef(queue=self.queue, item_id=self.item_id, lease_token=self.token)
 
 
 @dataclass(frozen=True)
-class Versioned:
-    key: bytes
-    value: bytes
-    version: int
+class QueueItem:
+    """An item to enqueue. read_with: keys whose records the consumer gets with the item when it
+    dequeues it (`Lease.rows`), read in the same transaction as the lease."""
+
+    queue: str
+    item: bytes
+    read_with: tuple[bytes, ...] = ()
+
+
+Enqueue = Iterable[tuple[str, bytes] | QueueItem]
+"""What transactions enqueue: (queue, item) pairs or QueueItems."""
+
+
+def queue_items(enqueue: Enqueue) -> list[QueueItem]:
+    return [i if isinstance(i, QueueItem) else QueueItem(*i) for i in enqueue]
 
 
 class TransactShortcuts:
@@ -42,7 +63,7 @@ class TransactShortcuts:
 
     def transact(self, conditions: Mapping[bytes, int] | None = None,
                  writes: Mapping[bytes, bytes | None] | None = None,
-                 enqueue: Iterable[tuple[str, bytes]] = (),
+                 enqueue: Enqueue = (),
                  ack: Iterable[Lease] = ()) -> list[int] | None:
         raise NotImplementedError
 
@@ -95,7 +116,7 @@ class StorageClient(TransactShortcuts):
         self,
         conditions: Mapping[bytes, int] | None = None,
         writes: Mapping[bytes, bytes | None] | None = None,
-        enqueue: Iterable[tuple[str, bytes]] = (),
+        enqueue: Enqueue = (),
         ack: Iterable[Lease] = (),
     ) -> list[int] | None:
         """Applies everything atomically; None when a condition failed (nothing was written).
@@ -106,7 +127,8 @@ class StorageClient(TransactShortcuts):
         request = pb.TransactRequest(
             conditions=[pb.Condition(key=k, expected_version=v) for k, v in (conditions or {}).items()],
             writes=[pb.Write(key=k, value=v or b"", delete=v is None) for k, v in (writes or {}).items()],
-            enqueue=[pb.QueueItem(queue=q, item=i) for q, i in enqueue],
+            enqueue=[pb.QueueItem(queue=i.queue, item=i.item, read_with=i.read_with)
+                     for i in queue_items(enqueue)],
             ack=[lease.ref() for lease in ack],
         )
         resp = self._call(self._stub.Transact, request)
@@ -143,7 +165,9 @@ class StorageClient(TransactShortcuts):
         if not resp.found:
             return None
         return Lease(resp.lease.queue, resp.lease.item_id, resp.lease.lease_token, resp.item,
-                     resp.redeliveries, resp.lease_deadline_ms)
+                     resp.redeliveries, resp.lease_deadline_ms,
+                     {r.key: Versioned(r.key, r.value, r.version) if r.version else None
+                      for r in resp.rows})
 
     def renew(self, lease: Lease, lease_ms: int) -> bool:
         resp = self._call(self._stub.RenewLease, pb.RenewLeaseRequest(lease=lease.ref(), lease_ms=lease_ms))

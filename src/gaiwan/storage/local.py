@@ -13,8 +13,8 @@ from pathlib import Path
 from types import TracebackType
 
 from ._lmdb import LmdbEngine
-from .client import Lease, TransactShortcuts, Versioned
-from .namespaces import CONSUME, ENQUEUE, Namespace, namespace_for
+from .client import Enqueue, Lease, TransactShortcuts, Versioned, queue_items
+from .namespaces import CONSUME, ENQUEUE, Namespace, check_read_with, namespace_for
 from .store import Store
 
 
@@ -70,17 +70,19 @@ class LocalStorage(TransactShortcuts):
         self,
         conditions: Mapping[bytes, int] | None = None,
         writes: Mapping[bytes, bytes | None] | None = None,
-        enqueue: Iterable[tuple[str, bytes]] = (),
+        enqueue: Enqueue = (),
         ack: Iterable[Lease] = (),
     ) -> list[int] | None:
         """Applies everything atomically; None when a condition failed (nothing was written)."""
-        enqueue, ack = list(enqueue), list(ack)
+        items, ack = queue_items(enqueue), list(ack)
         self._keys(*(conditions or {}), *(writes or {}))
-        for queue, _ in enqueue:
-            self._queue(queue, ENQUEUE)
+        for item in items:
+            self._queue(item.queue, ENQUEUE)
+            if self._ns is not None:
+                check_read_with(self._ns, item.queue, item.read_with)
         for lease in ack:
             self._queue(lease.queue, CONSUME)
-        return self._store.transact(conditions, writes, enqueue, ack).versions
+        return self._store.transact(conditions, writes, items, ack).versions
 
     def watch(self, key: bytes, version: int, timeout_s: float) -> int:
         self._keys(key)

@@ -7,6 +7,7 @@ as access too: they reveal whether a key exists and when it changes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..errors import PermissionDenied
@@ -49,6 +50,17 @@ NAMESPACES: dict[str, Namespace] = {
         Namespace("execution", (b"fusion/",)),
     )
 }
+
+
+def check_read_with(enqueuer: Namespace, queue: str, keys: Iterable[bytes],
+                    table: Mapping[str, Namespace] = NAMESPACES) -> None:
+    """Keys named to be read with a queue item: the enqueuer must be allowed to read them, and
+    so must every role that may consume the queue, since it gets them without asking."""
+    consumers = [ns for ns in table.values() if CONSUME in ns.queues.get(queue, frozenset())]
+    for key in keys:
+        enqueuer.check_key(key)
+        for ns in consumers:
+            ns.check_key(key)
 
 
 def namespace_for(role: str | None) -> Namespace:

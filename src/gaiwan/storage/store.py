@@ -25,7 +25,7 @@ from ..logs import get_logger
 from ._engine import Engine, Entry, Row, Txn
 from ._sealing import Sealer
 from ._signals import Signals
-from .client import Lease, Versioned
+from .client import Enqueue, Lease, Versioned, queue_items
 
 MAX_KEY_BYTES = 448  # LMDB keys stop at 511 bytes; leaves room for engine-side prefixes
 MAX_QUEUE_NAME_BYTES = 64
@@ -156,9 +156,11 @@ class Store:
             check_key(key)
         with self._op():
             rows = self._engine.run(lambda txn: [txn.get(key) for key in keys], write=False)
-        return [None if row is None else Versioned(key, self._sealer.open_value(key, row.sealed),
-                                                   row.version)
-                for key, row in zip(keys, rows)]
+        return [self._open_row(key, row) for key, row in zip(keys, rows)]
+
+    def _open_row(self, key: bytes, row: Row | None) -> Versioned | None:
+        return None if row is None else Versioned(key, self._sealer.open_value(key, row.sealed),
+                                                  row.version)
 
     def scan(self, prefix: bytes, limit: int = 0, reverse: bool = False,
              start_after: bytes = b"", keys_only: bool = False) -> list[Versioned]:
@@ -176,14 +178,14 @@ class Store:
         self,
         conditions: Mapping[bytes, int] | None = None,
         writes: Mapping[bytes, bytes | None] | None = None,
-        enqueue: Iterable[tuple[str, bytes]] = (),
+        enqueue: Enqueue = (),
         ack: Iterable[LeaseHandle] = (),
     ) -> TxnResult:
         conditions, writes = dict(conditions or {}), dict(writes or {})
-        enqueue, ack = list(enqueue), list(ack)
-        for key in (*conditions, *writes):
+        items, ack = queue_items(enqueue), list(ack)
+        for key in (*conditions, *writes, *(k for i in items for k in i.read_with)):
             check_key(key)
-        for name in (*(q for q, _ in enqueue), *(lease.queue for lease in ack)):
+        for name in (*(i.queue for i in items), *(lease.queue for lease in ack)):
             check_queue(name)
         if any(v < 0 for v in conditions.values()):
             raise InvalidArgument("an expected version must not be negative")
@@ -204,10 +206,10 @@ class Store:
                     version = txn.next_seq()
                     txn.put(Row(key, version, self._sealer.seal_value(key, value)))
                     versions.append(version)
-            for queue, item in enqueue:
+            for item in items:
                 item_id = txn.next_seq()
-                txn.q_put(Entry(queue, item_id, self._sealer.seal_item(queue, item_id, item),
-                                0, b"", 0))
+                sealed = self._sealer.seal_item(item.queue, item_id, item.item, item.read_with)
+                txn.q_put(Entry(item.queue, item_id, sealed, 0, b"", 0))
             for lease in ack:
                 txn.q_remove(lease.queue, lease.item_id)
             return TxnResult(versions, [])
@@ -215,7 +217,7 @@ class Store:
         with self._op():
             result = self._engine.run(body, write=True)
         if result.versions is not None:
-            self._signals.notify([("k", k) for k in writes] + [("q", q) for q, _ in enqueue])
+            self._signals.notify([("k", k) for k in writes] + [("q", i.queue) for i in items])
         return result
 
     def watch(self, key: bytes, version: int, timeout_s: float) -> int:
@@ -234,7 +236,8 @@ class Store:
     # -- queues ---------------------------------------------------------------------------
 
     def dequeue(self, queue: str, lease_ms: int, wait_s: float = 0.0) -> Lease | None:
-        """The oldest ready item, leased with a new token; waits up to wait_s for one."""
+        """The oldest ready item, leased with a new token, with the records it was enqueued to
+        be read with as of this moment; waits up to wait_s for one."""
         check_queue(queue)
         _check_lease_ms(lease_ms)
         wait = _wait_s(wait_s)
@@ -247,8 +250,9 @@ class Store:
             deadline = now_ms() + lease_ms
             txn.q_put(replace(entry, deliveries=entry.deliveries + 1,
                               token_digest=_digest(token), deadline_ms=deadline))
-            item = self._sealer.open_item(queue, entry.item_id, entry.sealed)
-            return Lease(queue, entry.item_id, token, item, entry.deliveries, deadline)
+            item, read_with = self._sealer.open_item(queue, entry.item_id, entry.sealed)
+            rows = {key: self._open_row(key, txn.get(key)) for key in read_with}
+            return Lease(queue, entry.item_id, token, item, entry.deliveries, deadline, rows)
 
         with self._op():
             lease = self._signals.wait(("q", queue), lambda: self._engine.run(body, write=True),

@@ -17,6 +17,7 @@ from ...errors import Conflict, FailedPrecondition, GaiwanError, InvalidArgument
 from ...logs import Logger
 from ...records import (TASK_QUEUE, DataFile, Function, OwnerList, QueuedTask, Task, TaskStatus, data_key,
                         dumps, function_key, new_id, task_key)
+from ...storage.client import QueueItem
 from . import _tasks as tasks
 from ._files import FileService
 from ._rules import Caller, Rules
@@ -161,12 +162,15 @@ class TaskService:
                 continue  # decided on remembered records: decide again on fresh ones
             function = fn.record
             used = dataclasses.replace(function, current_usage=function.current_usage + 1)
+            files = [d for d in data if d is not None]
             committed = self._records.storage.transact(
-                conditions={key: stored.version, fn.key: fn.version,
-                            **{d.key: d.version for d in data if d is not None}},
+                conditions={key: stored.version, fn.key: fn.version, **{d.key: d.version for d in files}},
                 writes={key: dumps(staged), fn.key: dumps(used)},
-                enqueue=[(TASK_QUEUE, dumps(QueuedTask(
-                    task_id, used, tuple(d.record.data_id for d in data if d is not None))))],
+                # The scheduler decides the run again on these records as they are when it
+                # takes the task: they come with the item, with no read of their own.
+                enqueue=[QueueItem(TASK_QUEUE,
+                                   dumps(QueuedTask(task_id, used, tuple(d.record.data_id for d in files))),
+                                   read_with=(key, fn.key, *(d.key for d in files)))],
             )
             if committed is not None:
                 self._records.remember(Stored(key, staged, committed[0]))

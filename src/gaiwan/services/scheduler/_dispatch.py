@@ -48,7 +48,7 @@ class Held:
     task_id: str
     need: Need
     function: Function
-    # Read together when the item was taken from the queue (one round trip): the task (what the
+    # As they were when the item was taken from the queue (handed out with it): the task (what the
     # run decision reads of it no longer changes once Staged; its status may, and the
     # compare-and-set that marks it Running checks that), the function as stored then (None if
     # deleted since InvokeTask) and the task's data records.
@@ -135,7 +135,7 @@ class Dispatcher:
             return
         task_id, function = queued.task_id, queued.function
         current, stored_function, files = self._tasks.read_run(task_id, function.function_id,
-                                                               queued.data_ids)
+                                                               queued.data_ids, lease.rows)
         if current is None:
             self._tasks.apply(task_id, lambda t: None, ack=lease)
             return

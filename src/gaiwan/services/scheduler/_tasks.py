@@ -13,7 +13,7 @@ from ... import records
 from ...errors import GaiwanError, Internal
 from ...logs import Logger
 from ...records import DataFile, Function, Task, TaskResult, TaskStatus
-from ...storage.client import Lease
+from ...storage.client import Lease, Versioned
 from . import _outputs
 
 LOST_REASON = "execution node lost"
@@ -96,13 +96,18 @@ class TaskBook:
         self._remember(task_id, current)
         return current
 
-    def read_run(self, task_id: str, function_id: str, data_ids: Iterable[str]
+    def read_run(self, task_id: str, function_id: str, data_ids: Iterable[str],
+                 rows: Mapping[bytes, Versioned | None] | None = None,
                  ) -> tuple[tuple[Task, int] | None, Function | None, dict[str, DataFile]]:
-        """The task, its function and its data records, read in one round trip."""
+        """The task, its function and its data records: those `rows` (read with the queue
+        item) hold, else read in one round trip."""
         ids = list(data_ids)
         keys = [records.task_key(task_id), records.function_key(function_id),
                 *(records.data_key(i) for i in ids)]
-        found = self._storage.get_many(keys)
+        if rows is not None and all(key in rows for key in keys):
+            found = [rows[key] for key in keys]
+        else:
+            found = self._storage.get_many(keys)
         task = None if found[0] is None else (records.loads(Task, found[0].value), int(found[0].version))
         self._remember(task_id, task)
         function = None if found[1] is None else records.loads(Function, found[1].value)

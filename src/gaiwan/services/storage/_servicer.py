@@ -22,7 +22,8 @@ from ...errors import InvalidArgument, ResourceExhausted
 from ...rpc.interceptors import peer_role
 from ...rpc.pb import gaiwan_storage_pb2 as pb
 from ...rpc.pb import gaiwan_storage_pb2_grpc as pb_grpc
-from ...storage.namespaces import CONSUME, ENQUEUE, Namespace, namespace_for
+from ...storage.client import QueueItem
+from ...storage.namespaces import CONSUME, ENQUEUE, Namespace, check_read_with, namespace_for
 from ...storage.store import MAX_WAIT_S, LeaseRef, Store
 
 _ENTRY_OVERHEAD = 32  # protobuf framing per scanned item, generously
@@ -122,11 +123,15 @@ class StorageServicer(pb_grpc.GaiwanStorageServicer):
             writes[write.key] = None if write.delete else write.value
         for item in request.enqueue:
             ns.check_queue(item.queue, ENQUEUE)
+            if len(item.read_with) > MAX_GET_MANY:
+                raise InvalidArgument(f"an item is read with at most {MAX_GET_MANY} keys")
+            check_read_with(ns, item.queue, item.read_with)
         acks = [_ref(ref) for ref in request.ack]
         for ack in acks:
             ns.check_queue(ack.queue, CONSUME)
-        result = self._store.transact(conditions, writes,
-                                      [(i.queue, i.item) for i in request.enqueue], acks)
+        result = self._store.transact(
+            conditions, writes,
+            [QueueItem(i.queue, i.item, tuple(i.read_with)) for i in request.enqueue], acks)
         if result.versions is None:
             return pb.TransactResponse(committed=False, conflicts=result.conflicts)
         return pb.TransactResponse(committed=True, versions=result.versions)
@@ -150,9 +155,16 @@ class StorageServicer(pb_grpc.GaiwanStorageServicer):
             lease = self._store.dequeue(request.queue, request.lease_ms, wait_s)
         if lease is None:
             return pb.DequeueResponse(found=False)
+        # The rows save the consumer a read; where they would not fit in one message beside the
+        # item (a function's payload counts twice), they are left out and it reads them itself.
+        size = len(lease.item) + sum(len(k) + (len(r.value) if r else 0) + _ENTRY_OVERHEAD
+                                     for k, r in lease.rows.items())
+        rows = [] if size > self._limits.max_message_bytes else [
+            pb.KeyValue(key=k, value=r.value, version=r.version) if r is not None
+            else pb.KeyValue(key=k) for k, r in lease.rows.items()]
         return pb.DequeueResponse(
-            found=True, lease=lease.ref(), item=lease.item,
-            redeliveries=lease.redeliveries, lease_deadline_ms=lease.deadline_ms)
+            found=True, lease=lease.ref(), item=lease.item, redeliveries=lease.redeliveries,
+            lease_deadline_ms=lease.deadline_ms, rows=rows)
 
     def RenewLease(self, request: pb.RenewLeaseRequest,
                    context: grpc.ServicerContext) -> pb.RenewLeaseResponse:
