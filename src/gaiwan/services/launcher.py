@@ -8,6 +8,7 @@ service's own `main(runtime)`.
 from __future__ import annotations
 
 import ctypes
+import gc
 import importlib
 import os
 import signal
@@ -23,6 +24,7 @@ _PR_SET_PDEATHSIG = 1
 
 SUPERVISOR_ENV = "GAIWAN_SUPERVISOR_PID"
 SWITCH_INTERVAL_S = 0.0005
+GC_THRESHOLDS = (20_000, 20, 20)
 
 
 def _die_with_supervisor() -> None:
@@ -62,6 +64,12 @@ def launch(service: str, home: Home, log_to_file: bool = True) -> int:
                              renew=lambda: establish_identity(config, service, log),
                              shutdown_limit_s=SHUTDOWN_LIMIT_S)
     module = importlib.import_module(f"gaiwan.services.{service}")
+    # A call allocates thousands of short-lived objects, and with CPython's defaults (a young
+    # collection every 700 allocations, older ones walking every object alive) the collector
+    # costs a service about a twentieth of its latency. What is loaded by now lives as long as
+    # the process: freeze it out of the collector's walks, and collect less often.
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         module.main(runtime)
     except GaiwanError as exc:
