@@ -29,6 +29,7 @@ from gaiwan.rpc.pb import gaiwan_access_control_pb2_grpc as pb_grpc
 from gaiwan.services.access_control import AccessControlClient, Entities, Query, user_entity, user_uid
 from gaiwan.services.access_control.entities import run_request, task_entity, task_uid
 from gaiwan.services.access_control.service import AccessControlServicer
+from gaiwan.services.launcher import tune_interpreter
 from tests.support.policies import packaged_engine
 
 from ._baseline import _NAME, _self_signed
@@ -81,10 +82,12 @@ def _p50_ms(samples: list[float]) -> float:
 
 def _serve(key_pem: bytes, cert_pem: bytes, ports: "mp.Queue[int]", stop: Any) -> None:
     """The access control servicer and an empty method on one TLS server, in a process of its
-    own as in a platform: a client in the same process would compete with it for the GIL."""
+    own tuned as a service's, as in a platform: a client in the same process would compete with
+    it for the GIL."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     pb_grpc.add_GaiwanAccessControlServicer_to_server(
         AccessControlServicer(packaged_engine(), get_logger("bench")), server)
+    tune_interpreter()
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
         "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(lambda req, ctx: req)}),))
     ports.put(server.add_secure_port("127.0.0.1:0", grpc.ssl_server_credentials([(key_pem, cert_pem)])))

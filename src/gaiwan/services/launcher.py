@@ -39,12 +39,23 @@ def _die_with_supervisor() -> None:
         raise SystemExit(0)
 
 
+def tune_interpreter() -> None:
+    """The interpreter settings of a service process, once its code is loaded.
+
+    Every call crosses threads (gRPC's poller hands requests to worker threads and results
+    back); with CPython's default 5 ms switch interval a woken thread can wait that long for the
+    GIL while another thread runs on: services are latency-bound, not throughput-bound. And a
+    call allocates thousands of short-lived objects: with the collector's defaults (a young
+    collection every 700 allocations, older ones walking every object alive) it costs a service
+    about a twentieth of its latency. What is loaded by now lives as long as the process, so it
+    is frozen out of the collector's walks, and the young generation is collected less often."""
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def launch(service: str, home: Home, log_to_file: bool = True) -> int:
     _die_with_supervisor()
-    # Every call crosses threads (gRPC's poller hands requests to worker threads and results
-    # back); with CPython's default 5 ms switch interval a woken thread can wait that long for
-    # the GIL while another thread runs on. Services are latency-bound, not throughput-bound.
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
     if service not in SERVICES:
         raise SystemExit(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
     config = Config.load(home)
@@ -64,12 +75,7 @@ def launch(service: str, home: Home, log_to_file: bool = True) -> int:
                              renew=lambda: establish_identity(config, service, log),
                              shutdown_limit_s=SHUTDOWN_LIMIT_S)
     module = importlib.import_module(f"gaiwan.services.{service}")
-    # A call allocates thousands of short-lived objects, and with CPython's defaults (a young
-    # collection every 700 allocations, older ones walking every object alive) the collector
-    # costs a service about a twentieth of its latency. What is loaded by now lives as long as
-    # the process: freeze it out of the collector's walks, and collect less often.
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+    tune_interpreter()
     try:
         module.main(runtime)
     except GaiwanError as exc:
