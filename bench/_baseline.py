@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent import futures
 
 import grpc
@@ -35,8 +37,10 @@ def _self_signed() -> tuple[bytes, bytes]:
     return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
-def grpc_tls_round_trips(count: int = 1000, payload: bytes = b"Hello, Gaiwan!") -> list[float]:
-    """Latencies (seconds) of `count` unary calls, after a warm-up that opens the connection."""
+@contextmanager
+def grpc_tls_round_trips(payload: bytes = b"Hello, Gaiwan!") -> Iterator[Callable[[int], list[float]]]:
+    """A function giving the latencies (seconds) of `count` unary calls, over one connection
+    opened and warmed up beforehand and kept open until the block ends."""
     key_pem, cert_pem = _self_signed()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     handler = grpc.method_handlers_generic_handler(
@@ -51,11 +55,15 @@ def grpc_tls_round_trips(count: int = 1000, payload: bytes = b"Hello, Gaiwan!") 
             echo = channel.unary_unary(_METHOD)
             for _ in range(20):
                 echo(payload, timeout=10)
-            samples = []
-            for _ in range(count):
-                start = time.perf_counter()
-                echo(payload, timeout=10)
-                samples.append(time.perf_counter() - start)
-            return samples
+
+            def measure(count: int) -> list[float]:
+                samples = []
+                for _ in range(count):
+                    start = time.perf_counter()
+                    echo(payload, timeout=10)
+                    samples.append(time.perf_counter() - start)
+                return samples
+
+            yield measure
     finally:
         server.stop(None)

@@ -38,12 +38,14 @@ def _run_one(client: Any, function_id: str, message: str, executor: str = "built
     return elapsed
 
 
-def latencies(platform: Platform, count: int) -> list[float]:
+def echo_timer(platform: Platform) -> Callable[[], float]:
+    """Times one echo task per call, on a client and function warmed up beforehand."""
     client = frontend(platform)
     function_id = register_echo(client)
     for i in range(WARM_UP):
         _run_one(client, function_id, f"warm-up {i}")
-    return [_run_one(client, function_id, f"bench {i}") for i in range(count)]
+    count = iter(range(1 << 62))
+    return lambda: _run_one(client, function_id, f"bench {next(count)}")
 
 
 def throughput(platform: Platform, clients: int, max_tasks: int, max_seconds: float,
