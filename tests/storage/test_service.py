@@ -270,6 +270,10 @@ def test_get_many_is_bounded_in_keys_and_answer_size(client: Callable[[str], Sto
     with pytest.raises(ResourceExhausted):
         c.get_many([b"data/big%d" % n for n in range(5)])
     assert len(c.get_many([b"data/big0", b"data/big1"])) == 2
+    with pytest.raises(InvalidArgument):  # an item names as many records as GetMany reads
+        c.transact(enqueue=[QueueItem("tasks", b"x", tuple(b"data/k%d" % n
+                                                            for n in range(MAX_GET_MANY + 1)))])
+    assert client("scheduler").dequeue("tasks", 1000) is None
 
 
 def test_long_polls_cannot_take_every_thread(client: Callable[[str], StorageClient]) -> None:
