@@ -1,17 +1,21 @@
 """The authentication service: users, passwords and tokens (spec §4).
 
 Serves Teaclave's TeaclaveAuthenticationApi to clients on the `authentication_api` endpoint and
-TeaclaveAuthenticationInternal/UserAuthenticate to the frontend on the mesh. State lives in the
+TeaclaveAuthenticationInternal/UserAuthenticate to the frontend on the mesh, with the stream of
+user changes a frontend that remembers accepted tokens must hear of (`_revocations`). State lives in the
 storage service under `auth/`; see `_users` for the keys and `_policy` for who may manage whom.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from ...errors import DeadlineExceeded, Unavailable
 from ...services.runtime import ServiceRuntime
 from ...storage.client import StorageClient
 from . import _grpc
 from ._core import AuthenticationCore, Caller, Settings
+from ._revocations import Revocations
 from ._tokens import Claims
 
 __all__ = ["AuthenticationCore", "Caller", "Claims", "Settings", "main"]
@@ -22,17 +26,19 @@ _STARTUP_ATTEMPTS = 30
 def main(runtime: ServiceRuntime) -> None:
     settings = Settings.from_section(runtime.config.section("authentication"))
     storage = StorageClient(runtime.channels.get("storage"))
-    core = _open(storage, settings, runtime)
-    runtime.serve_internal(_grpc.internal(core))
+    revocations = Revocations()
+    core = _open(storage, settings, runtime, revocations.revoke)
+    runtime.on_stop(revocations.close)
+    runtime.serve_internal(_grpc.internal(core, revocations))
     runtime.serve_public("authentication_api", _grpc.api(core, runtime.log))
 
 
-def _open(storage: StorageClient, settings: Settings,
-          runtime: ServiceRuntime) -> AuthenticationCore:
+def _open(storage: StorageClient, settings: Settings, runtime: ServiceRuntime,
+          changed: Callable[[str], object]) -> AuthenticationCore:
     """Storage starts just before this service and may not answer yet: wait for it, briefly."""
     for attempt in range(1, _STARTUP_ATTEMPTS + 1):
         try:
-            return AuthenticationCore.open(storage, settings)
+            return AuthenticationCore.open(storage, settings, changed)
         except (Unavailable, DeadlineExceeded):
             runtime.log.info("waiting for storage", attempt=attempt)
             if runtime.stop_event.wait(1.0):

@@ -10,6 +10,7 @@ id is checked against a dummy hash), so neither the message nor the time tells w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,17 +81,22 @@ def _role(role: str, attribute: str) -> Role:
 
 
 class AuthenticationCore:
-    def __init__(self, users: UserStore, tokens: TokenCodec) -> None:
+    def __init__(self, users: UserStore, tokens: TokenCodec,
+                 changed: Callable[[str], object] = lambda user_id: None) -> None:
+        """changed(user_id) runs after every change to a user, before the change is confirmed
+        to its caller (the frontends forget what they remember of the user's tokens)."""
         self._users = users
         self._tokens = tokens
+        self._changed = changed
         self._dummy_hash: str | None = None
 
     @classmethod
-    def open(cls, storage: Storage, settings: Settings) -> "AuthenticationCore":
+    def open(cls, storage: Storage, settings: Settings,
+             changed: Callable[[str], object] = lambda user_id: None) -> "AuthenticationCore":
         """Bootstraps the first admin if the platform never had one, and loads the secret."""
         users = UserStore(storage)
         _bootstrap(users, settings)
-        return cls(users, TokenCodec(users.token_secret(), settings.token_ttl_s))
+        return cls(users, TokenCodec(users.token_secret(), settings.token_ttl_s), changed)
 
     # ---- credentials -------------------------------------------------------------------
 
@@ -147,6 +153,7 @@ class AuthenticationCore:
             raise PermissionDenied("not allowed to manage this user")
         record = UserRecord(user_id, str(new_role), passwords.hash_password(password))
         self._users.replace(user, record)
+        self._changed(user_id)
 
     def change_password(self, caller: Caller, password: str) -> None:
         _check_password(password)
@@ -155,6 +162,7 @@ class AuthenticationCore:
             raise Unauthenticated("invalid token")
         record = UserRecord(caller.id, user.record.role, passwords.hash_password(password))
         self._users.replace(user, record)
+        self._changed(caller.id)
 
     def reset_password(self, caller: Caller, user_id: str) -> str:
         """Returns the new random password: the only place it ever appears."""
@@ -163,11 +171,13 @@ class AuthenticationCore:
         password = passwords.random_password()
         record = UserRecord(user_id, user.record.role, passwords.hash_password(password))
         self._users.replace(user, record)
+        self._changed(user_id)
         return password
 
     def delete(self, caller: Caller, user_id: str) -> None:
         _check_id(user_id)
         self._users.delete(self._managed(caller, user_id))
+        self._changed(user_id)
 
     def list_users(self, caller: Caller, requested_id: str) -> list[str]:
         scope = _policy.list_scope(caller.role, requested_id)

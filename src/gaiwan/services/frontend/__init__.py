@@ -1,5 +1,6 @@
 """The frontend service: Teaclave's public API (TeaclaveFrontend) and Gaiwan's GaiwanTasks on the
-`frontend_api` endpoint. Every call is authenticated with the authentication service, checked by
+`frontend_api` endpoint. Every call is authenticated with the authentication service (whose
+answers are remembered while it announces user changes, `token_cache`), checked by
 the access control service, forwarded to management and audited; QueryAuditLogs is answered here,
 from the audit log this service writes.
 """
@@ -13,6 +14,7 @@ from ..runtime import ServiceRuntime
 from .audit_writer import AuditWriter
 from .decisions import CachedApiCheck
 from .gate import Authenticator, Gate
+from .token_cache import DEFAULT_TOKEN_CACHE_S, RevocationFollower, TokenCache
 
 __all__ = ["main"]
 
@@ -23,8 +25,12 @@ def main(runtime: ServiceRuntime) -> None:
     storage = StorageClient(channels.get("storage"))
     writer = AuditWriter(storage, runtime.log)
     access_control = AccessControlClient(channels.get("access_control"))
+    tokens = TokenCache(Authenticator(channels.get("authentication"), runtime.log).check,
+                        float(runtime.config.section("frontend").get("token_cache_s",
+                                                                     DEFAULT_TOKEN_CACHE_S)))
+    follower = RevocationFollower(channels.get("authentication"), tokens, runtime.log)
     gate = Gate(
-        authenticate=Authenticator(channels.get("authentication"), runtime.log),
+        authenticate=tokens,
         check_api=CachedApiCheck(access_control.check_api),
         management=gaiwan_management_pb2_grpc.GaiwanManagementStub(channels.get("management")),
         audit_writer=writer,
@@ -34,5 +40,7 @@ def main(runtime: ServiceRuntime) -> None:
     )
     runtime.spawn(writer.run, "audit-writer")
     runtime.on_stop(writer.close)
+    runtime.spawn(follower.run, "user-changes")
+    runtime.on_stop(follower.close)
     runtime.serve_public("frontend_api", gate.register)
     runtime.serve_internal()

@@ -84,6 +84,10 @@ class Authenticator:
         self._timeout = timeout_s
 
     def __call__(self, user_id: str, token: str) -> Caller:
+        return self.check(user_id, token)[0]
+
+    def check(self, user_id: str, token: str) -> tuple[Caller, int]:
+        """The caller and the token's expiry (seconds since the epoch)."""
         request = auth_pb.UserAuthenticateRequest(
             credential=common_pb.UserCredential(id=user_id, token=token))
         try:
@@ -96,7 +100,7 @@ class Authenticator:
         if claims.sub != user_id:
             raise Unauthenticated("authentication failed")
         try:
-            return Caller(user_id, Role.parse(claims.role))
+            return Caller(user_id, Role.parse(claims.role)), int(claims.exp)
         except GaiwanError:
             raise Unauthenticated("authentication failed") from None
 
