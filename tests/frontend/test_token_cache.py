@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent import futures
-from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -12,8 +13,8 @@ import pytest
 from gaiwan.errors import Unauthenticated
 from gaiwan.logs import get_logger
 from gaiwan.roles import Role
-from gaiwan.services.authentication._grpc import RevocationsServicer
 from gaiwan.rpc.pb import gaiwan_authentication_pb2_grpc as rpb_grpc
+from gaiwan.services.authentication._grpc import RevocationsServicer
 from gaiwan.services.authentication._revocations import Revocations
 from gaiwan.services.frontend.gate import Caller
 from gaiwan.services.frontend.token_cache import RevocationFollower, TokenCache
@@ -116,16 +117,17 @@ def served() -> Iterator[tuple[Revocations, grpc.Channel]]:
     server.stop(None)
 
 
-def _wait(predicate, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]
-    stop = threading.Event()
-    for _ in range(int(timeout / 0.01)):
-        if predicate():
-            return True
-        stop.wait(0.01)
-    return False
+def _wait(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
-def test_follower_forgets_before_the_change_is_confirmed(served) -> None:  # type: ignore[no-untyped-def]
+def test_follower_forgets_before_the_change_is_confirmed(
+        served: tuple[Revocations, grpc.Channel]) -> None:
     """Over gRPC: once revoke returns, the frontend has already forgotten the user; when the
     stream ends the frontend stops remembering."""
     hub, channel = served

@@ -2,8 +2,9 @@
 
 Serves Teaclave's TeaclaveAuthenticationApi to clients on the `authentication_api` endpoint and
 TeaclaveAuthenticationInternal/UserAuthenticate to the frontend on the mesh, with the stream of
-user changes a frontend that remembers accepted tokens must hear of (`_revocations`). State lives in the
-storage service under `auth/`; see `_users` for the keys and `_policy` for who may manage whom.
+user changes a frontend that remembers accepted tokens must hear of (`_revocations`). State
+lives in the storage service under `auth/`; see `_users` for the keys and `_policy` for who may
+manage whom.
 """
 
 from __future__ import annotations
