@@ -108,3 +108,11 @@ def test_lost_node_task_is_restaged_once_then_failed(scheduler, stage, storage, 
     assert task.status == TaskStatus.FAILED
     assert task.result.failure == "execution node lost"
     assert _queue_empty(storage)
+
+
+def test_stop_ends_every_node_stream(scheduler):
+    """On shutdown each node's command stream ends at once, rather than holding the server's
+    grace period open until the node hangs up."""
+    sessions = [scheduler.connect(f"node-{n}", ECHO) for n in "ab"]
+    scheduler.stop()
+    assert all(s.closed and list(s.commands()) == [] for s in sessions)

@@ -20,7 +20,7 @@ def main(runtime: ServiceRuntime) -> None:
     runtime.serve_internal(lambda server: spb_grpc.add_GaiwanSchedulerServicer_to_server(servicer, server))
     runtime.spawn(scheduler.dispatch_loop, "dispatch")
     runtime.spawn(scheduler.keeper_loop, "lease-keeper")
-    runtime.on_stop(scheduler.wake)
+    runtime.on_stop(scheduler.stop)
 
 
 __all__ = ["Scheduler", "SchedulerServicer", "main"]

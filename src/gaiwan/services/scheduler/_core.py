@@ -54,6 +54,15 @@ class Scheduler:
         with self.registry.cond:
             self.registry.cond.notify_all()
 
+    def stop(self) -> None:
+        """On shutdown: wakes the dispatch loop and ends every node's stream, which the server
+        would otherwise wait out for its whole grace period (the nodes reconnect on their own)."""
+        self.wake()
+        with self.registry.cond:
+            sessions = self.registry.sessions()
+        for session in sessions:
+            session.close()
+
     # ---- node events ----------------------------------------------------------------------------
 
     def connect(self, node_id: str, caps: Capabilities) -> NodeSession:
