@@ -17,7 +17,7 @@ from ...logs import Logger
 from ...records import TaskResult, TaskStatus
 from ...rpc.pb import gaiwan_scheduler_pb2 as spb
 from . import _tasks
-from ._dispatch import AuthorizeAll, Dispatcher
+from ._dispatch import POLL_S, AuthorizeAll, Dispatcher
 from ._nodes import Capabilities, NodeRegistry, NodeSession
 from ._tasks import TaskBook
 
@@ -26,7 +26,7 @@ CANCEL_REASON = "canceled"
 
 class Scheduler:
     def __init__(self, storage: Any, lease_ms: int, authorize_all: AuthorizeAll, log: Logger,
-                 clock: Callable[[], float] = time.monotonic, poll_s: float = 2.0) -> None:
+                 clock: Callable[[], float] = time.monotonic, poll_s: float = POLL_S) -> None:
         """authorize_all: the access control service's (or, in tests, the engine's) batch call."""
         self.lease_ms = lease_ms
         self.registry = NodeRegistry()

@@ -38,7 +38,9 @@ from ._tasks import TaskBook
 
 MAX_WAITING = 64
 FRESH_S = 0.5  # how old the records a run decision is made on may be
-POLL_S = 2.0
+# A long-poll's length: a stopping scheduler waits for the one under way, and an idle one with a
+# free slot asks storage this often (a storage call every half second is nothing).
+POLL_S = 0.5
 ERROR_BACKOFF_S = 1.0
 
 
