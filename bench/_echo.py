@@ -7,6 +7,7 @@ from several clients at once, each with its own attested connection.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -44,7 +45,7 @@ def echo_timer(platform: Platform) -> Callable[[], float]:
     function_id = register_echo(client)
     for i in range(WARM_UP):
         _run_one(client, function_id, f"warm-up {i}")
-    count = iter(range(1 << 62))
+    count = itertools.count()
     return lambda: _run_one(client, function_id, f"bench {next(count)}")
 
 

@@ -11,8 +11,8 @@ control service adds to a management call (target: under 1 ms).
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import json
+import multiprocessing as mp
 import statistics
 import time
 from collections.abc import Callable
@@ -87,11 +87,12 @@ def _serve(key_pem: bytes, cert_pem: bytes, ports: "mp.Queue[int]", stop: Any) -
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     pb_grpc.add_GaiwanAccessControlServicer_to_server(
         AccessControlServicer(packaged_engine(), get_logger("bench")), server)
-    tune_interpreter()
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
         "bench.Echo", {"Echo": grpc.unary_unary_rpc_method_handler(lambda req, ctx: req)}),))
-    ports.put(server.add_secure_port("127.0.0.1:0", grpc.ssl_server_credentials([(key_pem, cert_pem)])))
+    port = server.add_secure_port("127.0.0.1:0", grpc.ssl_server_credentials([(key_pem, cert_pem)]))
+    tune_interpreter()
     server.start()
+    ports.put(port)
     stop.wait()
     server.stop(None)
 

@@ -172,7 +172,6 @@ class PolicyEngine:
                                       errors))
         return decisions
 
-
     def _policies_for(self, actions: frozenset[str]) -> Any:
         """The policies that can match any of `actions`, compiled on first use (a handful of
         combinations occur: one per kind of call). An undeclared action gets the whole set;

@@ -80,9 +80,13 @@ def _role(role: str, attribute: str) -> Role:
     return parsed
 
 
+def _unannounced(user_id: str) -> None:
+    """The default for `changed`: nobody remembers tokens (tests, tools)."""
+
+
 class AuthenticationCore:
     def __init__(self, users: UserStore, tokens: TokenCodec,
-                 changed: Callable[[str], object] = lambda user_id: None) -> None:
+                 changed: Callable[[str], object] = _unannounced) -> None:
         """changed(user_id) runs after every change to a user, before the change is confirmed
         to its caller (the frontends forget what they remember of the user's tokens)."""
         self._users = users
@@ -92,7 +96,7 @@ class AuthenticationCore:
 
     @classmethod
     def open(cls, storage: Storage, settings: Settings,
-             changed: Callable[[str], object] = lambda user_id: None) -> "AuthenticationCore":
+             changed: Callable[[str], object] = _unannounced) -> "AuthenticationCore":
         """Bootstraps the first admin if the platform never had one, and loads the secret."""
         users = UserStore(storage)
         _bootstrap(users, settings)
