@@ -188,19 +188,40 @@ def _check_user(engine: PolicyEngine, user: str, role: str, api: str):  # type: 
     return engine.authorize(user_uid(user), api, FRONTEND_API, [user_entity(user, Role.parse(role))])
 
 
-def test_per_action_sets_decide_as_the_whole_set(engine: PolicyEngine) -> None:
-    """A mixed batch gets the decisions, policy ids and errors the whole policy set gives."""
+ERRING = '''
+@id("op-errs") forbid (principal, action == Gaiwan::Action::"task_access_data", resource)
+when { principal.function.owner_attribute == "x" };
+'''
+
+
+def test_decisions_are_those_of_cedarpys_wrapper_over_the_whole_set() -> None:
+    """Mixed batches get the decisions, policy ids and errors cedarpy's public call gives over
+    the whole policy set: the per-action subsets leave nothing out, and reading the extension's
+    answers directly reads them right (denials, a context, a policy that errs included)."""
     import cedarpy
 
     from bench.authz import _requests
     from gaiwan.services.access_control import Query
+    from gaiwan.services.access_control.entities import data_uid
 
-    for queries, entities in _requests().values():
-        api = [Query(user_uid("alice"), a, FRONTEND_API) for a in ("get_task", "query_audit_logs")]
-        batch = [*queries, *api]
+    files = {str(p): p.read_text() for p in sorted(POLICIES.glob("*.cedar"))}
+    engine = PolicyEngine(SCHEMA, {**files, "ops.cedar": ERRING})
+    batches = [(queries, entities) for queries, entities in _requests().values()]
+    queries, entities = batches[1]
+    # Without the function's entity, the operator's forbid cannot read its owner: it errs.
+    batches.append((queries[2:], [e for e in entities if e["uid"]["type"] != "Gaiwan::Function"]))
+    for queries, entities in batches:
+        extra = [Query(user_uid("alice"), a, FRONTEND_API) for a in ("get_task", "query_audit_logs")]
+        extra.append(Query(user_uid("alice"), "user_assign_data", data_uid("input-alice"),
+                           {"slot_owners": ["alice"]}))
+        batch = [*queries, *extra]
         ours = engine.authorize_all(batch, entities)
         parsed = cedarpy.Entities.from_json_str(json.dumps(entities), engine._schema)
-        whole = cedarpy.is_authorized_batch([q.as_request() for q in batch], engine._policies, parsed,
+        whole = cedarpy.is_authorized_batch([{**q.as_request(), "context": dict(q.context)}
+                                             for q in batch], engine._policies, parsed,
                                             schema=engine._schema)
-        assert [(d.allowed, d.policy_ids) for d in ours] == [
-            (r.allowed, tuple(sorted(r.diagnostics.reasons))) for r in whole]
+        assert [(d.allowed, d.policy_ids, d.errors) for d in ours] == [
+            (r.allowed, tuple(sorted(r.diagnostics.reasons)), tuple(map(str, r.diagnostics.errors)))
+            for r in whole]
+        assert any(not d.allowed for d in ours)
+    assert any(d.errors for d in ours), "the last batch has a policy that errs"

@@ -22,12 +22,15 @@ def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _ref(uid: EntityUid) -> pb.EntityRef:
-    return pb.EntityRef(type=uid.type, id=uid.id)
+def _ref(uid: EntityUid) -> dict[str, str]:
+    """A message field given as a dict: half the cost of constructing the EntityRef."""
+    return {"type": uid.type, "id": uid.id}
 
 
 def _decision(resp: pb.AuthorizeResponse) -> Decision:
-    return Decision(resp.allowed, tuple(resp.policy_ids), tuple(resp.errors), resp.decision_id)
+    # Most answers are allowed, name one policy and carry no errors.
+    return Decision(resp.allowed, tuple(resp.policy_ids), tuple(resp.errors) if resp.errors else (),
+                    resp.decision_id)
 
 
 class AccessControlClient:
@@ -49,7 +52,7 @@ class AccessControlClient:
             action=action,
             resource=_ref(resource),
             entities_json=_compact(entities),
-            context_json=json.dumps(dict(context or {})),
+            context_json=json.dumps(dict(context)) if context else "",
         )
         try:
             resp = self._stub.Authorize(request, timeout=self._timeout)

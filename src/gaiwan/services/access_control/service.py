@@ -37,7 +37,7 @@ from ...errors import ConfigError, InvalidArgument
 from ...logs import Logger
 from ...rpc.pb import gaiwan_access_control_pb2 as pb
 from ...rpc.pb import gaiwan_access_control_pb2_grpc as pb_grpc
-from .engine import Decision, EntityUid, PolicyEngine, Query
+from .engine import ACTION_TYPE, Decision, PolicyEngine
 
 _PACKAGED = "gaiwan.services.access_control"
 DEFAULT_POLICY_DIR = "policies"
@@ -110,17 +110,16 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
 
     def Authorize(self, request: pb.AuthorizeRequest, context: grpc.ServicerContext
                   ) -> pb.AuthorizeResponse:
-        query = Query(_uid(request.principal), request.action, _uid(request.resource),
-                      _context(request.context_json))
-        decision = self.engine.authorize_all([query], request.entities_json or "[]")[0]
-        return self._answer(query, decision)
+        decision = self.engine.decide([_request(request)], request.entities_json or "[]")[0]
+        return self._answer(request, decision)
 
     def AuthorizeBatch(self, request: pb.AuthorizeBatchRequest, context: grpc.ServicerContext
                        ) -> pb.AuthorizeBatchResponse:
-        queries = [Query(_uid(q.principal), q.action, _uid(q.resource), _context(q.context_json))
-                   for q in request.questions]
-        decisions = self.engine.authorize_all(queries, request.entities_json or "[]") if queries else []
-        return pb.AuthorizeBatchResponse(decisions=[self._answer(q, d) for q, d in zip(queries, decisions)])
+        questions = request.questions
+        if not questions:
+            return pb.AuthorizeBatchResponse()
+        decisions = self.engine.decide([_request(q) for q in questions], request.entities_json or "[]")
+        return pb.AuthorizeBatchResponse(decisions=[self._answer(q, d) for q, d in zip(questions, decisions)])
 
     def DeniedBy(self, request: pb.DeniedByRequest, context: grpc.ServicerContext
                  ) -> pb.DeniedByResponse:
@@ -136,29 +135,39 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
             while len(self._denials) > RECENT_DENIALS:
                 self._denials.popitem(last=False)
 
-    def _answer(self, query: Query, decision: Decision) -> pb.AuthorizeResponse:
+    def _answer(self, question: pb.Question | pb.AuthorizeRequest, decision: Decision
+                ) -> pb.AuthorizeResponse:
         if decision.errors:
-            self._log.warning("policy evaluation errors", action=query.action,
+            self._log.warning("policy evaluation errors", action=question.action,
                               errors=len(decision.errors), first=decision.errors[0][:200])
-        decision_id = ""
-        if not decision.allowed:
-            decision_id = f"d-{secrets.token_hex(6)}"
-            self._log.info("authorization denied", decision_id=decision_id, action=query.action,
-                           principal=f"{query.principal.type}::{query.principal.id}",
-                           resource=f"{query.resource.type}::{query.resource.id}",
-                           policies=",".join(decision.policy_ids) or "(none permits)")
-            self._remember(decision_id, decision.policy_ids)
-        return pb.AuthorizeResponse(allowed=decision.allowed, policy_ids=decision.policy_ids,
+        if decision.allowed:
+            return pb.AuthorizeResponse(allowed=True, policy_ids=decision.policy_ids,
+                                        errors=decision.errors)
+        decision_id = f"d-{secrets.token_hex(6)}"
+        self._log.info("authorization denied", decision_id=decision_id, action=question.action,
+                       principal=f"{question.principal.type}::{question.principal.id}",
+                       resource=f"{question.resource.type}::{question.resource.id}",
+                       policies=",".join(decision.policy_ids) or "(none permits)")
+        self._remember(decision_id, decision.policy_ids)
+        return pb.AuthorizeResponse(allowed=False, policy_ids=decision.policy_ids,
                                     errors=decision.errors, decision_id=decision_id)
 
 
-def _uid(ref: pb.EntityRef) -> EntityUid:
-    return EntityUid(ref.type, ref.id)
+def _ref(ref: pb.EntityRef) -> dict[str, str]:
+    return {"type": ref.type, "id": ref.id}
+
+
+def _request(question: pb.Question | pb.AuthorizeRequest) -> dict[str, Any]:
+    """A question in Cedar's form (as `Query.as_request` makes it)."""
+    request: dict[str, Any] = {"principal": _ref(question.principal),
+                               "action": {"type": ACTION_TYPE, "id": question.action},
+                               "resource": _ref(question.resource)}
+    if question.context_json and question.context_json != "{}":
+        request["context"] = json.dumps(_context(question.context_json))
+    return request
 
 
 def _context(text: str) -> dict[str, Any]:
-    if not text or text == "{}":
-        return {}
     try:
         value = json.loads(text)
     except ValueError:
