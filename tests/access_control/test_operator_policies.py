@@ -127,18 +127,31 @@ def test_explain_origin_names_file_and_line() -> None:
 
 
 def test_reload_applies_a_valid_set_and_keeps_the_old_one_on_error(tmp_path: Path) -> None:
-    """A valid reload swaps the policy set; an invalid one is refused and the set in force stays."""
+    """A valid reload swaps the policy set and is announced before it is reported loaded; an
+    invalid one is refused, not announced, and the set in force stays."""
     log = get_logger("test")
     config = Config(Home(tmp_path), default_document())
-    servicer = AccessControlServicer(load_engine(config, log), log)
+    status_file = tmp_path / "run" / "policies.json"
+    announced: list[tuple[str, str]] = []
+
+    def announce(subject: str) -> int:
+        status = json.loads(status_file.read_text())  # what the reload command sees meanwhile
+        announced.append((subject, status["policies"][0] if status["policies"] else ""))
+        return 0
+
+    servicer = AccessControlServicer(load_engine(config, log), log, announce)
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "alice.cedar").write_text(_example("alice-forbids-function"))
+    status_file.parent.mkdir(parents=True)
+    status_file.write_text(json.dumps({"generation": 0, "policies": []}))
     servicer.reload(config, 1)
     assert "alice-forbids-function" in servicer.engine.policy_ids
+    assert announced == [("1", "")]  # announced while the old status still stood
+    assert json.loads(status_file.read_text())["generation"] == 1
     in_force = servicer.engine
     (tmp_path / "policies" / "zz-bad.cedar").write_text('@id("bad")\npermit (principal, action, resource) when { x };')
     servicer.reload(config, 2)
-    assert servicer.engine is in_force
-    status = json.loads((tmp_path / "run" / "policies.json").read_text())
+    assert servicer.engine is in_force and len(announced) == 1
+    status = json.loads(status_file.read_text())
     assert status["generation"] == 2 and "zz-bad.cedar:1" in status["error"]
     assert "alice-forbids-function" in status["policies"]

@@ -78,3 +78,28 @@ def test_operator_policy_reload_decides_invoke(fresh_platform: Callable[..., Pla
     log = platform.home.log_file("access_control").read_text()
     audited = [line for line in log.splitlines() if decision.group(1) in line]
     assert audited and "eu-only-data" in audited[0]
+
+
+def test_a_reload_reaches_the_api_gate_before_it_is_reported(fresh_platform: Callable[..., Platform]) -> None:
+    """The frontend remembers API decisions (a second identical denial is not asked again), yet
+    the call right after `gaiwan policy reload` is decided by the new set, both ways."""
+    platform = fresh_platform()
+    owner = register(as_admin(platform), "DataOwner", "bank_a")
+    alice = frontend_with(platform, {"id": owner.id, "token": login(platform, owner.id, owner.password)})
+    data_id = alice.register_input_file("https://127.0.0.1:1/in", "aes-gcm-128", bytes(16), bytes(12),
+                                        bytes(16))
+    alice.get_input_file(data_id)
+    policy = platform.home.root / "policies" / "no-reads.cedar"
+    policy.parent.mkdir(exist_ok=True)
+    policy.write_text(f'@id("no-reads")\nforbid (principal == Gaiwan::User::"{owner.id}", '
+                      'action == Gaiwan::Action::"get_input_file", resource);\n')
+    assert "reloaded" in _reload(platform)
+    for _ in range(2):
+        with pytest.raises(PermissionDenied):
+            alice.get_input_file(data_id)
+    log = platform.home.log_file("access_control").read_text()
+    asked = [line for line in log.splitlines() if "authorization denied" in line and "get_input_file" in line]
+    assert len(asked) == 1, "the second denial came from the frontend's memory"
+    policy.unlink()
+    assert "reloaded" in _reload(platform)
+    assert alice.get_input_file(data_id)["owner"] == [owner.id]

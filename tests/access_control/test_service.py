@@ -81,10 +81,11 @@ def test_main_refuses_to_start_on_invalid_policy(tmp_path: Path, capsys: pytest.
 
 
 def test_main_serves_authorize(tmp_path: Path) -> None:
-    """With valid policies main registers the servicer and its reload loop."""
+    """With valid policies main registers the servicer, the announcements of reloads and its
+    reload loop."""
     runtime = FakeRuntime(_config(tmp_path))
     access_control.main(runtime)  # type: ignore[arg-type]
-    assert len(runtime.registered) == 1 and runtime.spawned == ["policy-reload"]
+    assert len(runtime.registered) == 2 and runtime.spawned == ["policy-reload"]
 
 
 @pytest.fixture

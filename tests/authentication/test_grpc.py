@@ -15,7 +15,7 @@ from gaiwan.rpc.pb import teaclave_authentication_service_pb2 as pb
 from gaiwan.rpc.pb import teaclave_authentication_service_pb2_grpc as pb_grpc
 from gaiwan.rpc.pb import teaclave_common_pb2 as common_pb
 from gaiwan.services.authentication import AuthenticationCore, _grpc
-from gaiwan.services.authentication._revocations import Revocations
+from gaiwan.services.announcements import Announcements
 
 from ._support import ADMIN_PASSWORD
 
@@ -26,7 +26,7 @@ def channel(core: AuthenticationCore) -> Iterator[grpc.Channel]:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4),
                          interceptors=[ServerInterceptor(log, None)])
     _grpc.api(core, log)(server)
-    _grpc.internal(core, Revocations())(server)
+    _grpc.internal(core, Announcements())(server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterator
-from concurrent import futures
-
 import grpc
 import pytest
 
 from gaiwan.errors import Unauthenticated
-from gaiwan.logs import get_logger
 from gaiwan.roles import Role
-from gaiwan.rpc.pb import gaiwan_authentication_pb2_grpc as rpb_grpc
-from gaiwan.services.authentication._grpc import RevocationsServicer
-from gaiwan.services.authentication._revocations import Revocations
+from gaiwan.services.announcements import Announcements
 from gaiwan.services.frontend.gate import Caller
-from gaiwan.services.frontend.token_cache import RevocationFollower, TokenCache
+from gaiwan.services.frontend.token_cache import TokenCache
+from tests.frontend.conftest import following, wait_for
 
 EXP = 2_000_000_000
 
@@ -102,48 +95,19 @@ def test_entries_end_with_the_token_and_after_the_ttl() -> None:
     short = _cache(checks, ttl_s=2, now=[1000.0])
     short("bob", "t-bob")
     assert checks.calls == 3
-    assert not any("t-bob" in str(key) for key in short._entries)  # keyed by digest
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[Revocations, grpc.Channel]]:
-    hub = Revocations(ack_timeout_s=5)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    rpb_grpc.add_GaiwanRevocationsServicer_to_server(RevocationsServicer(hub), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        yield hub, channel
-    server.stop(None)
-
-
-def _wait(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
+    assert not any("t-bob" in str(key) for key in short._memory._entries)  # keyed by digest
 
 
 def test_follower_forgets_before_the_change_is_confirmed(
-        served: tuple[Revocations, grpc.Channel]) -> None:
-    """Over gRPC: once revoke returns, the frontend has already forgotten the user; when the
+        served: tuple[Announcements, grpc.Channel]) -> None:
+    """Over gRPC: once the change is announced, the frontend has already forgotten the user; when the
     stream ends the frontend stops remembering."""
     hub, channel = served
     checks = Checks()
     cache = TokenCache(checks, 10)
-    follower = RevocationFollower(channel, cache, get_logger("frontend"))
-    stop = threading.Event()
-    thread = threading.Thread(target=follower.run, args=(stop,), daemon=True)
-    thread.start()
-    assert _wait(lambda: hub.subscribers() == 1)
-    assert _wait(lambda: (cache("alice", "t-alice"), len(cache))[1] == 1)
-    assert hub.revoke("alice") == 0
-    assert len(cache) == 0
-    stop.set()
-    follower.close()
-    thread.join(5)
-    assert not thread.is_alive()
+    with following(hub, channel, cache):
+        assert wait_for(lambda: (cache("alice", "t-alice"), len(cache))[1] == 1)
+        assert hub.announce("alice") == 0
+        assert len(cache) == 0
     cache("bob", "t-bob")
     assert len(cache) == 0  # closed: nothing remembered

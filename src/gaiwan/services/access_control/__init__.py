@@ -11,6 +11,8 @@ import signal
 import threading
 
 from ...errors import ConfigError
+from .. import announcements
+from ..announcements import Announcements
 from ..runtime import ServiceRuntime
 from .client import AccessControlClient
 from .engine import Decision, EntityUid, Origin, PolicyEngine, Query
@@ -37,8 +39,9 @@ EX_CONFIG = 78
 
 
 def main(runtime: ServiceRuntime) -> None:
-    """Loads and validates the policies, then serves Authorize on the internal endpoint; SIGHUP
-    reloads them (in a thread of the runtime: a signal handler only wakes it)."""
+    """Loads and validates the policies, then serves Authorize, and the announcements of policy
+    reloads, on the internal endpoint; SIGHUP reloads them (in a thread of the runtime: a signal
+    handler only wakes it)."""
     from ...rpc.pb import gaiwan_access_control_pb2_grpc as pb_grpc
 
     try:
@@ -47,9 +50,12 @@ def main(runtime: ServiceRuntime) -> None:
         runtime.log.error("cannot start", reason=exc.message)
         print(f"gaiwan access_control: {exc.message}", flush=True)
         raise SystemExit(EX_CONFIG) from None
-    servicer = AccessControlServicer(engine, runtime.log)
+    policy_changes = Announcements()
+    servicer = AccessControlServicer(engine, runtime.log, policy_changes.announce)
     write_status(runtime.config, 0, engine)
-    runtime.serve_internal(lambda server: pb_grpc.add_GaiwanAccessControlServicer_to_server(servicer, server))
+    runtime.on_stop(policy_changes.close)
+    runtime.serve_internal(lambda server: pb_grpc.add_GaiwanAccessControlServicer_to_server(servicer, server),
+                           announcements.register(policy_changes))
 
     wake = threading.Event()
 

@@ -10,6 +10,8 @@ Reload: SIGHUP (sent by `gaiwan policy reload`) makes the service load the files
 that does not load is refused as a whole and the previous one stays in force; either way the
 outcome is written to `run/policies.json` for the command to report. Swapping the engine is one
 reference assignment, so a decision is taken wholly under the old set or wholly under the new.
+A new set is announced (GaiwanAnnouncements, subject: the reload's generation) to the frontends,
+which remember API decisions, and reported loaded only once they forgot them.
 
 Audit: every denial is logged here, the one place every decision passes, with the policy ids
 that decided it under a fresh decision id; callers quote only that id to the user, since the
@@ -26,6 +28,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -90,14 +93,19 @@ def write_status(config: Config, generation: int, engine: PolicyEngine, error: s
 
 
 class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
-    def __init__(self, engine: PolicyEngine, log: Logger) -> None:
+    def __init__(self, engine: PolicyEngine, log: Logger,
+                 announce: Callable[[str], int] = lambda subject: 0) -> None:
+        """announce: tells whoever remembers decisions that the policy set changed, and returns
+        once they forgot (`services.announcements`); how many were dropped for not answering."""
         self.engine = engine
         self._log = log
+        self._announce = announce
         self._denials: OrderedDict[str, tuple[str, ...]] = OrderedDict()
         self._denials_lock = threading.Lock()
 
     def reload(self, config: Config, generation: int) -> None:
-        """Loads the files again; an invalid set is refused and the current one kept."""
+        """Loads the files again; an invalid set is refused and the current one kept. A new set
+        is reported loaded once every frontend forgot the decisions of the old one."""
         try:
             engine = load_engine(config, self._log)
         except ConfigError as exc:
@@ -106,6 +114,10 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
             write_status(config, generation, self.engine, exc.message)
             return
         self.engine = engine
+        dropped = self._announce(str(generation))
+        if dropped:
+            self._log.warning("frontends that did not acknowledge the new policies were dropped",
+                              dropped=dropped)
         write_status(config, generation, engine)
 
     def Authorize(self, request: pb.AuthorizeRequest, context: grpc.ServicerContext

@@ -2,7 +2,7 @@
 
 Serves Teaclave's TeaclaveAuthenticationApi to clients on the `authentication_api` endpoint and
 TeaclaveAuthenticationInternal/UserAuthenticate to the frontend on the mesh, with the stream of
-user changes a frontend that remembers accepted tokens must hear of (`_revocations`). State
+user changes a frontend that remembers accepted tokens must hear of (`services.announcements`). State
 lives in the storage service under `auth/`; see `_users` for the keys and `_policy` for who may
 manage whom.
 """
@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 from ...errors import DeadlineExceeded, Unavailable
 from ...services.runtime import ServiceRuntime
+from ..announcements import Announcements
 from ...storage.client import StorageClient
 from . import _grpc
 from ._core import AuthenticationCore, Caller, Settings
-from ._revocations import Revocations
 from ._tokens import Claims
 
 __all__ = ["AuthenticationCore", "Caller", "Claims", "Settings", "main"]
@@ -27,10 +27,10 @@ _STARTUP_ATTEMPTS = 30
 def main(runtime: ServiceRuntime) -> None:
     settings = Settings.from_section(runtime.config.section("authentication"))
     storage = StorageClient(runtime.channels.get("storage"))
-    revocations = Revocations()
-    core = _open(storage, settings, runtime, revocations.revoke)
-    runtime.on_stop(revocations.close)
-    runtime.serve_internal(_grpc.internal(core, revocations))
+    user_changes = Announcements()
+    core = _open(storage, settings, runtime, user_changes.announce)
+    runtime.on_stop(user_changes.close)
+    runtime.serve_internal(_grpc.internal(core, user_changes))
     runtime.serve_public("authentication_api", _grpc.api(core, runtime.log))
 
 

@@ -7,20 +7,17 @@ GaiwanErrors, which the server interceptor turns into statuses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import grpc
 from google.protobuf import empty_pb2
 
 from ...errors import Unauthenticated
 from ...logs import Logger
-from ...rpc.pb import gaiwan_authentication_pb2 as rpb
-from ...rpc.pb import gaiwan_authentication_pb2_grpc as rpb_grpc
 from ...rpc.pb import teaclave_authentication_service_pb2 as pb
 from ...rpc.pb import teaclave_authentication_service_pb2_grpc as pb_grpc
 from ...rpc.server import Register
+from .. import announcements
+from ..announcements import Announcements
 from ._core import AuthenticationCore, Caller
-from ._revocations import Revocations
 from ._tokens import Claims
 
 _EMPTY = empty_pb2.Empty()
@@ -118,31 +115,11 @@ def api(core: AuthenticationCore, log: Logger) -> Register:
     return lambda server: pb_grpc.add_TeaclaveAuthenticationApiServicer_to_server(servicer, server)
 
 
-class RevocationsServicer(rpb_grpc.GaiwanRevocationsServicer):
-    """Streams the users whose tokens a frontend must forget (see `_revocations`)."""
-
-    def __init__(self, revocations: Revocations) -> None:
-        self._revocations = revocations
-
-    def Watch(self, request: rpb.WatchRevocationsRequest, context: grpc.ServicerContext
-              ) -> Iterator[rpb.Revocation]:
-        subscription = self._revocations.subscribe()
-        context.add_callback(lambda: self._revocations.drop(subscription))
-        yield rpb.Revocation(subscription=subscription)
-        for seq, user_id in self._revocations.events(subscription, context.is_active):
-            yield rpb.Revocation(subscription=subscription, seq=seq, user_id=user_id)
-
-    def Ack(self, request: rpb.AckRevocationRequest, context: grpc.ServicerContext
-            ) -> empty_pb2.Empty:
-        self._revocations.ack(request.subscription, request.seq)
-        return _EMPTY
-
-
-def internal(core: AuthenticationCore, revocations: Revocations) -> Register:
-    servicer, announcer = InternalServicer(core), RevocationsServicer(revocations)
+def internal(core: AuthenticationCore, changes: Announcements) -> Register:
+    servicer, announce = InternalServicer(core), announcements.register(changes)
 
     def register(server: grpc.Server) -> None:
         pb_grpc.add_TeaclaveAuthenticationInternalServicer_to_server(servicer, server)
-        rpb_grpc.add_GaiwanRevocationsServicer_to_server(announcer, server)
+        announce(server)
 
     return register

@@ -1,8 +1,9 @@
 """The frontend service: Teaclave's public API (TeaclaveFrontend) and Gaiwan's GaiwanTasks on the
 `frontend_api` endpoint. Every call is authenticated with the authentication service (whose
-answers are remembered while it announces user changes, `token_cache`), checked by
-the access control service, forwarded to management and audited; QueryAuditLogs is answered here,
-from the audit log this service writes.
+answers are remembered while it announces user changes, `token_cache`), checked by the access
+control service (whose API decisions are remembered while it announces policy reloads,
+`decisions`), forwarded to management and audited; QueryAuditLogs is answered here, from the
+audit log this service writes.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from ...storage.client import StorageClient
 from ..access_control import AccessControlClient
 from ..runtime import ServiceRuntime
 from .audit_writer import AuditWriter
-from .decisions import CachedApiCheck
+from ..announcements import Follower
+from .decisions import DEFAULT_DECISION_CACHE_S, CachedApiCheck
 from .gate import Authenticator, Gate
-from .token_cache import DEFAULT_TOKEN_CACHE_S, RevocationFollower, TokenCache
+from .token_cache import DEFAULT_TOKEN_CACHE_S, TokenCache
 
 __all__ = ["main"]
 
@@ -25,13 +27,14 @@ def main(runtime: ServiceRuntime) -> None:
     storage = StorageClient(channels.get("storage"))
     writer = AuditWriter(storage, runtime.log)
     access_control = AccessControlClient(channels.get("access_control"))
+    settings = runtime.config.section("frontend")
     tokens = TokenCache(Authenticator(channels.get("authentication"), runtime.log).check,
-                        float(runtime.config.section("frontend").get("token_cache_s",
-                                                                     DEFAULT_TOKEN_CACHE_S)))
-    follower = RevocationFollower(channels.get("authentication"), tokens, runtime.log)
+                        float(settings.get("token_cache_s", DEFAULT_TOKEN_CACHE_S)))
+    decisions = CachedApiCheck(access_control.check_api,
+                               float(settings.get("decision_cache_s", DEFAULT_DECISION_CACHE_S)))
     gate = Gate(
         authenticate=tokens,
-        check_api=CachedApiCheck(access_control.check_api),
+        check_api=decisions,
         management=gaiwan_management_pb2_grpc.GaiwanManagementStub(channels.get("management")),
         audit_writer=writer,
         audit_reader=storage,
@@ -40,7 +43,9 @@ def main(runtime: ServiceRuntime) -> None:
     )
     runtime.spawn(writer.run, "audit-writer")
     runtime.on_stop(writer.close)
-    runtime.spawn(follower.run, "user-changes")
-    runtime.on_stop(follower.close)
+    for name, memory in (("authentication", tokens), ("access_control", decisions)):
+        follower = Follower(channels.get(name), memory, runtime.log, f"{name} changes")
+        runtime.spawn(follower.run, f"{name}-changes")
+        runtime.on_stop(follower.close)
     runtime.serve_public("frontend_api", gate.register)
     runtime.serve_internal()

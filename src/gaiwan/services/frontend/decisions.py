@@ -1,44 +1,54 @@
-"""A short-lived memory of API permission decisions.
+"""A memory of API permission decisions (spec §5: may this user make this call at all?).
 
 Every public call needs one; asking the access control service each time costs a round trip
-and, more to the point on a small machine, CPU in two processes for an answer that only
-changes when the policy set does. Decisions are kept per (user, role, call) for `ttl_s`, so a
-policy change reaches the API gate within that time. Only the coarse API check is cached:
-decisions about resources (functions, data, tasks) are never taken from here.
+and, more to the point on a small machine, CPU in two processes for an answer that only changes
+with the policy set or the user's role. The role is part of the key (a changed role reaches the
+frontend through the token memory, which forgets the user). The policy set: the access control
+service announces every reload and confirms it (`gaiwan policy reload`) only after this frontend
+acknowledged forgetting every decision (`services.announcements`); while that stream is down
+nothing is remembered. Entries also end after `ttl_s`, which bounds how long a frontend that
+stopped hearing announcements without noticing could serve a stale answer. Only the coarse API
+check is remembered: decisions about resources (functions, data, tasks) never are.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
 from ...roles import Role
 from ..access_control import Decision
+from .memory import Memory
 
 CheckApi = Callable[[str, Role, str], Decision]
-_MAX_ENTRIES = 10_000
+DEFAULT_DECISION_CACHE_S = 10.0
 
 
 class CachedApiCheck:
-    def __init__(self, check: CheckApi, ttl_s: float = 1.0,
+    def __init__(self, check: CheckApi, ttl_s: float = DEFAULT_DECISION_CACHE_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._check = check
         self._ttl = ttl_s
         self._clock = clock
-        self._lock = threading.Lock()
-        self._entries: dict[tuple[str, str, str], tuple[float, Decision]] = {}
+        self._memory: Memory[tuple[str, str, str], Decision] = Memory()
 
     def __call__(self, user_id: str, role: Role, action: str) -> Decision:
         key = (user_id, str(role), action)
         now = self._clock()
-        with self._lock:
-            hit = self._entries.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        decision, generation = self._memory.get(key, now)
+        if decision is not None:
+            return decision
         decision = self._check(user_id, role, action)
-        with self._lock:
-            if len(self._entries) >= _MAX_ENTRIES:
-                self._entries.clear()
-            self._entries[key] = (now + self._ttl, decision)
+        if self._ttl > 0:
+            self._memory.put(key, decision, now + self._ttl, generation)
         return decision
+
+    def forget(self, subject: str) -> None:
+        """A new policy set (`subject` is its generation): every decision may have changed."""
+        self._memory.forget()
+
+    def set_open(self, is_open: bool) -> None:
+        self._memory.set_open(is_open)
+
+    def __len__(self) -> int:
+        return len(self._memory)

@@ -1,14 +1,14 @@
-"""Announcing user changes to the frontends before confirming them."""
+"""Announcing changes to the services that remember answers, before confirming them."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from gaiwan.services.authentication._revocations import Revocations
+from gaiwan.services.announcements import Announcements
 
 
-def _follow(hub: Revocations, subscription: str, seen: list[tuple[int, str]],
+def _follow(hub: Announcements, subscription: str, seen: list[tuple[int, str]],
             ack_after_s: float = 0.0) -> threading.Thread:
     def body() -> None:
         for seq, user_id in hub.events(subscription, lambda: True):
@@ -20,46 +20,46 @@ def _follow(hub: Revocations, subscription: str, seen: list[tuple[int, str]],
     return thread
 
 
-def test_revoke_returns_once_every_subscriber_acknowledged() -> None:
-    """The change is confirmed only after each frontend said it forgot the user."""
-    hub = Revocations(ack_timeout_s=5)
+def test_announce_returns_once_every_subscriber_acknowledged() -> None:
+    """The change is confirmed only after each subscriber said it forgot what it affects."""
+    hub = Announcements(ack_timeout_s=5)
     seen_a: list[tuple[int, str]] = []
     seen_b: list[tuple[int, str]] = []
     _follow(hub, hub.subscribe(), seen_a, ack_after_s=0.2)
     _follow(hub, hub.subscribe(), seen_b)
     started = time.monotonic()
-    assert hub.revoke("alice") == 0
+    assert hub.announce("alice") == 0
     assert time.monotonic() - started >= 0.2
     assert seen_a == seen_b == [(1, "alice")]
-    assert hub.revoke("bob") == 0 and seen_a[-1] == (2, "bob")
+    assert hub.announce("bob") == 0 and seen_a[-1] == (2, "bob")
 
 
 def test_a_subscriber_that_does_not_acknowledge_is_dropped() -> None:
     """A stuck frontend delays the change by the timeout at most, then loses its stream (and
     with it what it remembers)."""
-    hub = Revocations(ack_timeout_s=0.2)
+    hub = Announcements(ack_timeout_s=0.2)
     stuck = hub.subscribe()
     ended = threading.Event()
     threading.Thread(target=lambda: (list(hub.events(stuck, lambda: True)), ended.set()),
                      daemon=True).start()
-    assert hub.revoke("alice") == 1
+    assert hub.announce("alice") == 1
     assert ended.wait(2) and hub.subscribers() == 0
-    assert hub.revoke("alice") == 0  # nobody left to wait for
+    assert hub.announce("alice") == 0  # nobody left to wait for
 
 
 def test_a_subscriber_that_went_away_stops_being_waited_for() -> None:
-    """A stream whose caller is gone ends and unsubscribes; revoke never waits on it."""
-    hub = Revocations(ack_timeout_s=5)
+    """A stream whose caller is gone ends and unsubscribes; announce never waits on it."""
+    hub = Announcements(ack_timeout_s=5)
     gone = hub.subscribe()
     assert list(hub.events(gone, lambda: False)) == []
     assert hub.subscribers() == 0
     started = time.monotonic()
-    assert hub.revoke("alice") == 0 and time.monotonic() - started < 1
+    assert hub.announce("alice") == 0 and time.monotonic() - started < 1
 
 
 def test_close_ends_every_stream() -> None:
     """On shutdown the streams end at once instead of holding the server's grace period."""
-    hub = Revocations()
+    hub = Announcements()
     ended = threading.Event()
     subscription = hub.subscribe()
     threading.Thread(target=lambda: (list(hub.events(subscription, lambda: True)), ended.set()),
