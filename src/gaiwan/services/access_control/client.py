@@ -28,9 +28,7 @@ def _ref(uid: EntityUid) -> dict[str, str]:
 
 
 def _decision(resp: pb.AuthorizeResponse) -> Decision:
-    # Most answers are allowed, name one policy and carry no errors.
-    return Decision(resp.allowed, tuple(resp.policy_ids), tuple(resp.errors) if resp.errors else (),
-                    resp.decision_id)
+    return Decision(resp.allowed, tuple(resp.policy_ids), tuple(resp.errors), resp.decision_id)
 
 
 class AccessControlClient:

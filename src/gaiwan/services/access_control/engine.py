@@ -181,13 +181,11 @@ class PolicyEngine:
         decisions = []
         for answer in json.loads("[" + ",".join(answers) + "]"):
             diagnostics = answer["diagnostics"]
-            errors = tuple(map(str, diagnostics["errors"])) if diagnostics["errors"] else ()
+            errors = tuple(map(str, diagnostics["errors"]))
             if answer["decision"] == "NoDecision":
                 raise InvalidArgument(errors[0] if errors else "invalid authorization request")
-            reasons = diagnostics["reason"]
             decisions.append(Decision(answer["decision"] == "Allow",
-                                      tuple(sorted(reasons)) if len(reasons) > 1 else tuple(reasons),
-                                      errors))
+                                      tuple(sorted(diagnostics["reason"])), errors))
         return decisions
 
     def _policies_for(self, actions: frozenset[str]) -> Any:

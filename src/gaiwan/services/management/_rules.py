@@ -137,11 +137,12 @@ class Rules:
         allowed, before the run's decisions are reported; function is None when it is gone
         (preconditions then refuse)."""
         me, task_id = user_uid(caller.user_id), task_uid(task.task_id)
-        entities = self._with_caller(caller).add(task_entity(task))
-        queries: list[Query] = []
-        if function is not None:
-            queries, run_entities = run_request(task, function, files)
-            entities.add(*run_entities.as_list())
+        if function is None:
+            queries: list[Query] = []
+            entities = Entities().add(task_entity(task))
+        else:
+            queries, entities = run_request(task, function, files)
+        entities.add(user_entity(caller.user_id, caller.role))
         decisions = self._ask(entities, Query(me, "user_invoke_task", task_id), *queries)
         require(decisions[0], "invoke task")
         preconditions()
