@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
+from gaiwan.services.access_control.client import PolicySetWatch
 from gaiwan.services.announcements import Announcements
+from tests.support.announcements import CURRENT, following, served, wait_for  # noqa: F401 - served is a fixture
 
 
 def _follow(hub: Announcements, subscription: str, seen: list[tuple[int, str]],
@@ -67,3 +69,15 @@ def test_close_ends_every_stream() -> None:
     hub.close()
     assert ended.wait(2) and hub.subscribers() == 0
     assert list(hub.events(hub.subscribe(), lambda: True)) == []
+
+
+def test_the_stream_opens_with_the_subject_as_it_stands(served) -> None:  # type: ignore[no-untyped-def]
+    """Over gRPC: a follower's listener learns the subject as it stands when the stream opens
+    (access control: the policy set in force), then each announced one; none once it ends."""
+    hub, channel = served
+    policies = PolicySetWatch()
+    with following(hub, channel, policies):
+        assert wait_for(lambda: policies.current == CURRENT)
+        assert hub.announce("new-set") == 0
+        assert policies.current == "new-set"
+    assert policies.current is None

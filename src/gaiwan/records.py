@@ -191,6 +191,13 @@ class QueuedTask:
     function: Function
     # The data the task was assigned (ids), so the scheduler reads them with the task at once.
     data_ids: tuple[str, ...] = ()
+    # Who invoked it, as what role: their entity is part of the run decision's, at InvokeTask
+    # and at dispatch alike.
+    invoked_by: str = ""
+    invoked_as: str = ""
+    # InvokeTask's run decision, `<policy set>:<entities digest>` (entities.run_basis): the
+    # scheduler need not ask again while both still hold.
+    run_basis: str = ""
 
 
 # ---- codec ---------------------------------------------------------------------------------

@@ -225,3 +225,34 @@ def test_decisions_are_those_of_cedarpys_wrapper_over_the_whole_set() -> None:
             for r in whole]
         assert any(not d.allowed for d in ours)
     assert any(d.errors for d in ours), "the last batch has a policy that errs"
+
+
+def test_policy_set_fingerprint_names_what_decides() -> None:
+    """Equal files give one fingerprint (across restarts); any change to a file, its name or the
+    schema gives another; every decision carries the one of the set that made it."""
+    files = {str(p): p.read_text() for p in sorted(POLICIES.glob("*.cedar"))}
+    engine = PolicyEngine(SCHEMA, files)
+    assert PolicyEngine(SCHEMA, dict(reversed(list(files.items())))).policy_set == engine.policy_set
+    changed = {**files, "ops.cedar": ERRING}
+    assert PolicyEngine(SCHEMA, changed).policy_set != engine.policy_set
+    assert PolicyEngine(SCHEMA + "\n// a comment", files).policy_set != engine.policy_set
+    decision = engine.authorize(user_uid("u1"), "get_task", FRONTEND_API,
+                                [user_entity("u1", Role.parse("PlatformAdmin"))])
+    assert decision.policy_set == engine.policy_set
+
+
+def test_run_basis_only_for_a_run_allowed_by_one_known_set() -> None:
+    """The basis names the deciding set and the entities' content, in any order; a refused run,
+    answers of two sets or of an unknown one have none."""
+    from gaiwan.services.access_control import Decision
+    from gaiwan.services.access_control.entities import digest, run_basis
+
+    entities = [user_entity("a", Role.parse("DataOwner-x")), user_entity("b", None)]
+    allowed = [Decision(True, policy_set="s1"), Decision(True, policy_set="s1")]
+    assert run_basis(allowed, entities) == f"s1:{digest(entities)}"
+    assert digest(entities) == digest(list(reversed(entities)))
+    assert digest(entities) != digest(entities[:1])
+    assert run_basis([Decision(True, policy_set="s1"), Decision(False, policy_set="s1")], entities) == ""
+    assert run_basis([Decision(True, policy_set="s1"), Decision(True, policy_set="s2")], entities) == ""
+    assert run_basis([Decision(True)], entities) == ""
+    assert run_basis([], entities) == ""

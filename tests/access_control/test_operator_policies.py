@@ -146,7 +146,8 @@ def test_reload_applies_a_valid_set_and_keeps_the_old_one_on_error(tmp_path: Pat
     status_file.write_text(json.dumps({"generation": 0, "policies": []}))
     servicer.reload(config, 1)
     assert "alice-forbids-function" in servicer.engine.policy_ids
-    assert announced == [("1", "")]  # announced while the old status still stood
+    # Announced by its fingerprint while the old status still stood.
+    assert announced == [(servicer.engine.policy_set, "")]
     assert json.loads(status_file.read_text())["generation"] == 1
     in_force = servicer.engine
     (tmp_path / "policies" / "zz-bad.cedar").write_text('@id("bad")\npermit (principal, action, resource) when { x };')

@@ -105,6 +105,7 @@ def test_check_api_over_grpc(client: AccessControlClient) -> None:
     """The client's coarse check returns the engine's decision with policy ids."""
     allowed = client.check_api("alice", Role.parse("DataOwner-a"), "create_task")
     assert allowed.allowed and allowed.policy_ids == ("data-owner-api",)
+    assert len(allowed.policy_set) == 32  # the fingerprint of the set that decided
     denied = client.check_api("alice", Role.parse("DataOwner-a"), "query_audit_logs")
     assert not denied.allowed and denied.policy_ids == ("audit-log-admin-only",)
 

@@ -1,22 +1,16 @@
-"""Fakes for the frontend's unit tests: an in-memory audit store and a servicer context; and a real
-announcement hub served over gRPC, with a follower driving one of the frontend's memories."""
+"""Fakes for the frontend's unit tests: an in-memory audit store and a servicer context."""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
-from concurrent import futures
-from contextlib import contextmanager
+from collections.abc import Mapping
 
 import grpc
 import pytest
 
 from gaiwan.errors import Unavailable
-from gaiwan.logs import get_logger
-from gaiwan.services import announcements
-from gaiwan.services.announcements import Announcements, Follower, Listener
 from gaiwan.storage.client import Versioned
+from tests.support.announcements import served  # noqa: F401 - the memories' tests use this fixture
 
 
 class MemoryStorage:
@@ -87,43 +81,3 @@ class FakeRpcError(grpc.RpcError):
 def storage() -> MemoryStorage:
     return MemoryStorage()
 
-
-@pytest.fixture
-def served() -> Iterator[tuple[Announcements, grpc.Channel]]:
-    """An announcement hub behind a real gRPC server, and a channel to it."""
-    hub = Announcements(ack_timeout_s=5)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    announcements.register(hub)(server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        yield hub, channel
-    server.stop(None)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
-@contextmanager
-def following(hub: Announcements, channel: grpc.Channel, listener: Listener) -> Iterator[None]:
-    """A follower drives `listener` from the hub's stream while the block runs (subscribed
-    before it starts); it is stopped and joined after."""
-    follower = Follower(channel, listener, get_logger("frontend"), "test")
-    stop = threading.Event()
-    thread = threading.Thread(target=follower.run, args=(stop,), daemon=True)
-    before = hub.subscribers()
-    thread.start()
-    assert wait_for(lambda: hub.subscribers() == before + 1)
-    try:
-        yield
-    finally:
-        stop.set()
-        follower.close()
-        thread.join(5)
-        assert not thread.is_alive()

@@ -11,7 +11,7 @@ from gaiwan.roles import Role
 from gaiwan.services.access_control import Decision
 from gaiwan.services.announcements import Announcements
 from gaiwan.services.frontend.decisions import CachedApiCheck
-from tests.frontend.conftest import following, wait_for
+from tests.support.announcements import following, wait_for
 
 OWNER = Role.parse("DataOwner-a")
 
@@ -41,7 +41,7 @@ class _Policies:
 
 def _open(policies: _Policies, ttl_s: float = 10.0, clock: _Clock | None = None) -> CachedApiCheck:
     cached = CachedApiCheck(policies, ttl_s=ttl_s, clock=clock or _Clock())
-    cached.set_open(True)
+    cached.open("")
     return cached
 
 
@@ -74,9 +74,9 @@ def test_nothing_is_remembered_without_the_announcements() -> None:
     cached("alice", OWNER, "get_task")
     cached("alice", OWNER, "get_task")
     assert len(policies.asked) == 2 and len(cached) == 0
-    cached.set_open(True)
+    cached.open("")
     cached("alice", OWNER, "get_task")
-    cached.set_open(False)
+    cached.close()
     cached("alice", OWNER, "get_task")
     assert len(policies.asked) == 4
 

@@ -10,7 +10,7 @@ from gaiwan.roles import Role
 from gaiwan.services.announcements import Announcements
 from gaiwan.services.frontend.gate import Caller
 from gaiwan.services.frontend.token_cache import TokenCache
-from tests.frontend.conftest import following, wait_for
+from tests.support.announcements import following, wait_for
 
 EXP = 2_000_000_000
 
@@ -35,7 +35,7 @@ class Checks:
 def _cache(checks: Checks, ttl_s: float = 10, now: list[float] | None = None) -> TokenCache:
     clock = now or [1000.0]
     cache = TokenCache(checks, ttl_s, clock=lambda: clock[0])
-    cache.set_open(True)
+    cache.open("")
     return cache
 
 
@@ -45,7 +45,7 @@ def test_remembers_accepted_tokens_only_while_open() -> None:
     assert cache("alice", "t-alice").user_id == "alice"
     cache("alice", "t-alice")
     assert checks.calls == 1
-    cache.set_open(False)  # the announcement stream is gone: forget, and check every call
+    cache.close()  # the announcement stream is gone: forget, and check every call
     cache("alice", "t-alice")
     cache("alice", "t-alice")
     assert checks.calls == 3 and len(cache) == 0

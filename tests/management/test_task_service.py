@@ -320,6 +320,35 @@ def test_concurrent_invocations_of_one_function_all_succeed(
     assert invoke_decisions <= 2 * len(task_ids)  # once each, or twice on a stale memory
 
 
+class _Counting:
+    def __init__(self, engine: PolicyEngine) -> None:
+        self.engine = engine
+        self.calls = 0
+
+    def authorize_all(self, queries, entities):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return self.engine.authorize_all(queries, entities)
+
+
+def test_invokes_run_decision_is_what_the_scheduler_would_decide_on(
+        core: Management, storage: LocalStorage, engine: PolicyEngine) -> None:
+    """The queued item names its invoker and the basis of InvokeTask's run decision; a scheduler
+    seeing the same records under the same policy set dispatches on it without asking."""
+    from gaiwan.services.scheduler import Scheduler
+    from gaiwan.services.scheduler._nodes import Capabilities
+
+    task_id = _ready(core)
+    core.tasks.invoke(ALICE, task_id)
+    counting = _Counting(engine)
+    scheduler = Scheduler(storage, 60_000, counting.authorize_all, get_logger("scheduler"),
+                          policy_set=lambda: engine.policy_set)
+    scheduler.connect("node-a", Capabilities(frozenset({"builtin"}), frozenset({"join"}), 1))
+    while scheduler.dispatcher.step():
+        pass
+    task = loads(Task, storage.get(task_key(task_id)).value)
+    assert task.status is S.RUNNING and counting.calls == 0
+
+
 def test_invoke_after_function_deleted(core: Management) -> None:
     """A task whose function was deleted cannot be invoked."""
     task_id = _solo(core)

@@ -129,14 +129,18 @@ class Announcements:
 
 
 class AnnouncementsServicer(pb_grpc.GaiwanAnnouncementsServicer):
-    def __init__(self, hub: Announcements) -> None:
+    def __init__(self, hub: Announcements, current: Callable[[], str] = lambda: "") -> None:
+        """current: the subject as it stands, sent as the stream opens (access control: the
+        policy set in force)."""
         self._hub = hub
+        self._current = current
 
     def Watch(self, request: pb.WatchRequest, context: grpc.ServicerContext
               ) -> Iterator[pb.Announcement]:
         subscription = self._hub.subscribe()
         context.add_callback(lambda: self._hub.drop(subscription))
-        yield pb.Announcement(subscription=subscription)
+        # Read after subscribing: a change from now on is announced on this stream as well.
+        yield pb.Announcement(subscription=subscription, subject=self._current())
         for seq, subject in self._hub.events(subscription, context.is_active):
             yield pb.Announcement(subscription=subscription, seq=seq, subject=subject)
 
@@ -145,19 +149,23 @@ class AnnouncementsServicer(pb_grpc.GaiwanAnnouncementsServicer):
         return _EMPTY
 
 
-def register(hub: Announcements) -> Callable[[grpc.Server], None]:
-    servicer = AnnouncementsServicer(hub)
+def register(hub: Announcements, current: Callable[[], str] = lambda: ""
+             ) -> Callable[[grpc.Server], None]:
+    servicer = AnnouncementsServicer(hub, current)
     return lambda server: pb_grpc.add_GaiwanAnnouncementsServicer_to_server(servicer, server)
 
 
 class Listener(Protocol):
-    """A memory of another service's answers, as a `Follower` drives it."""
+    """What a `Follower` drives: a memory of another service's answers."""
 
-    def set_open(self, is_open: bool) -> None:
-        """Remember only while open; closing forgets everything."""
+    def open(self, current: str) -> None:
+        """The stream is open (remembering may start); `current`: the subject as it stands."""
 
     def forget(self, subject: str) -> None:
         """Forget what a change to `subject` affects."""
+
+    def close(self) -> None:
+        """The stream ended: forget everything, remember nothing until it opens again."""
 
 
 class Follower:
@@ -184,7 +192,7 @@ class Follower:
             try:
                 for event in call:
                     if event.seq == 0:
-                        self._listener.set_open(True)
+                        self._listener.open(event.subject)
                         attempt = 0
                         continue
                     self._listener.forget(event.subject)
@@ -195,7 +203,7 @@ class Follower:
                     self._log.warning(f"{self._what} stream lost, every call asks until it is back",
                                       code=exc.code().name)
             finally:
-                self._listener.set_open(False)
+                self._listener.close()
                 call.cancel()  # left on an error of ours (a failed Ack): end it on both sides
             stop.wait(RECONNECT_S[min(attempt, len(RECONNECT_S) - 1)])
             attempt += 1

@@ -55,7 +55,7 @@ def main(runtime: ServiceRuntime) -> None:
     write_status(runtime.config, 0, engine)
     runtime.on_stop(policy_changes.close)
     runtime.serve_internal(lambda server: pb_grpc.add_GaiwanAccessControlServicer_to_server(servicer, server),
-                           announcements.register(policy_changes))
+                           announcements.register(policy_changes, lambda: servicer.engine.policy_set))
 
     wake = threading.Event()
 

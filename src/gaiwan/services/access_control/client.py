@@ -28,7 +28,8 @@ def _ref(uid: EntityUid) -> dict[str, str]:
 
 
 def _decision(resp: pb.AuthorizeResponse) -> Decision:
-    return Decision(resp.allowed, tuple(resp.policy_ids), tuple(resp.errors), resp.decision_id)
+    return Decision(resp.allowed, tuple(resp.policy_ids), tuple(resp.errors), resp.decision_id,
+                    resp.policy_set)
 
 
 class AccessControlClient:
@@ -85,3 +86,21 @@ class AccessControlClient:
     def check_api(self, user_id: str, role: Role, action: str) -> Decision:
         """The frontend's coarse check (spec §5): may this user make this public call at all?"""
         return self.authorize(user_uid(user_id), action, FRONTEND_API, [user_entity(user_id, role)])
+
+
+class PolicySetWatch:
+    """The fingerprint of the policy set in force, as the service's announcements tell it (a
+    `services.announcements.Listener`); None while they do not arrive. For a caller that reuses
+    a decision only while the set that made it is still in force."""
+
+    def __init__(self) -> None:
+        self.current: str | None = None
+
+    def open(self, current: str) -> None:
+        self.current = current or None
+
+    def forget(self, subject: str) -> None:
+        self.current = subject or None
+
+    def close(self) -> None:
+        self.current = None

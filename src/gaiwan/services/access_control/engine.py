@@ -22,10 +22,12 @@ set.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
@@ -38,6 +40,7 @@ from ._source import statements
 NAMESPACE = "Gaiwan"
 ACTION_TYPE = f"{NAMESPACE}::Action"
 _MAX_COMBINATIONS = 1024
+_CEDARPY = version("cedarpy")
 
 
 # The value types below are NamedTuples, not frozen dataclasses: a management call makes a
@@ -84,6 +87,8 @@ class Decision(NamedTuple):
     errors: tuple[str, ...] = ()
     # Set by the access control service on a denial: the reference under which it audited it.
     decision_id: str = ""
+    # The fingerprint of the policy set that decided (`PolicyEngine.policy_set`).
+    policy_set: str = ""
 
 
 class Authorizer(Protocol):
@@ -130,6 +135,7 @@ class PolicyEngine:
         self._for_actions: dict[frozenset[str], Any] = {}
         self._lock = threading.Lock()
         self.policy_ids: tuple[str, ...] = tuple(sorted(static))
+        self.policy_set = fingerprint(schema_text, policy_files)
 
     @classmethod
     def load(cls, schema_path: Path, policy_paths: Iterable[Path]) -> "PolicyEngine":
@@ -185,7 +191,8 @@ class PolicyEngine:
             if answer["decision"] == "NoDecision":
                 raise InvalidArgument(errors[0] if errors else "invalid authorization request")
             decisions.append(Decision(answer["decision"] == "Allow",
-                                      tuple(sorted(diagnostics["reason"])), errors))
+                                      tuple(sorted(diagnostics["reason"])), errors,
+                                      policy_set=self.policy_set))
         return decisions
 
     def _policies_for(self, actions: frozenset[str]) -> Any:
@@ -204,6 +211,15 @@ class PolicyEngine:
             if len(self._for_actions) >= _MAX_COMBINATIONS:
                 self._for_actions.clear()
             return self._for_actions.setdefault(actions, subset)
+
+
+def fingerprint(schema_text: str, policy_files: Mapping[str, str]) -> str:
+    """Names a policy set by what decides: the Cedar version, the schema and every file. Equal
+    fingerprints give equal decisions over equal entities, across restarts of the service."""
+    digest = hashlib.sha256(f"cedarpy {_CEDARPY}\0{schema_text}".encode())
+    for name, text in sorted(policy_files.items()):
+        digest.update(f"\0{name}\0{text}".encode())
+    return digest.hexdigest()[:32]
 
 
 def _policy_set(static: Mapping[str, Any]) -> Any:

@@ -8,12 +8,14 @@ asks all its questions over them in one Authorize call.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
 from ...records import DataFile, Function, Task
 from ...roles import Role
-from .engine import NAMESPACE, EntityUid, Query
+from .engine import NAMESPACE, Decision, EntityUid, Query
 
 USER_TYPE = f"{NAMESPACE}::User"
 ROLE_TYPE = f"{NAMESPACE}::Role"
@@ -136,3 +138,21 @@ def run_request(task: Task, function: Function, files: Iterable[DataFile]) -> tu
         entities.add(data_entity(file))
         queries.append(Query(task_id, "task_access_data", data_uid(file.data_id)))
     return queries, entities
+
+
+def digest(entities: Iterable[Entity]) -> str:
+    """Names a set of entities by its content, in any order: Cedar decides the same questions
+    the same way over two sets with one digest, under one policy set."""
+    texts = sorted(json.dumps(e, sort_keys=True, separators=(",", ":")) for e in entities)
+    return hashlib.sha256("\n".join(texts).encode()).hexdigest()
+
+
+def run_basis(decisions: Iterable[Decision], entities: Iterable[Entity]) -> str:
+    """What a run allowed by `decisions` over `entities` may be dispatched on without asking
+    again: the policy set that decided and the entities' digest ("" if any was refused, or the
+    policy set is unknown)."""
+    decided = list(decisions)
+    policy_sets = {d.policy_set for d in decided}
+    if not decided or not all(d.allowed for d in decided) or len(policy_sets) != 1 or "" in policy_sets:
+        return ""
+    return f"{policy_sets.pop()}:{digest(entities)}"

@@ -10,8 +10,9 @@ Reload: SIGHUP (sent by `gaiwan policy reload`) makes the service load the files
 that does not load is refused as a whole and the previous one stays in force; either way the
 outcome is written to `run/policies.json` for the command to report. Swapping the engine is one
 reference assignment, so a decision is taken wholly under the old set or wholly under the new.
-A new set is announced (GaiwanAnnouncements, subject: the reload's generation) to the frontends,
-which remember API decisions, and reported loaded only once they forgot them.
+A new set is announced (GaiwanAnnouncements, subject: its fingerprint, `PolicyEngine.policy_set`)
+to those who remember decisions (frontends: API decisions; the scheduler: which policy set
+InvokeTask's run decisions are good for), and reported loaded only once they all acknowledged.
 
 Audit: every denial is logged here, the one place every decision passes, with the policy ids
 that decided it under a fresh decision id; callers quote only that id to the user, since the
@@ -114,7 +115,7 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
             write_status(config, generation, self.engine, exc.message)
             return
         self.engine = engine
-        dropped = self._announce(str(generation))
+        dropped = self._announce(engine.policy_set)
         if dropped:
             self._log.warning("frontends that did not acknowledge the new policies were dropped",
                               dropped=dropped)
@@ -154,7 +155,7 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
                               errors=len(decision.errors), first=decision.errors[0][:200])
         if decision.allowed:
             return pb.AuthorizeResponse(allowed=True, policy_ids=decision.policy_ids,
-                                        errors=decision.errors)
+                                        errors=decision.errors, policy_set=decision.policy_set)
         decision_id = f"d-{secrets.token_hex(6)}"
         self._log.info("authorization denied", decision_id=decision_id, action=question.action,
                        principal=f"{question.principal.type}::{question.principal.id}",
@@ -162,7 +163,8 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
                        policies=",".join(decision.policy_ids) or "(none permits)")
         self._remember(decision_id, decision.policy_ids)
         return pb.AuthorizeResponse(allowed=False, policy_ids=decision.policy_ids,
-                                    errors=decision.errors, decision_id=decision_id)
+                                    errors=decision.errors, decision_id=decision_id,
+                                    policy_set=decision.policy_set)
 
 
 def _ref(ref: pb.EntityRef) -> dict[str, str]:

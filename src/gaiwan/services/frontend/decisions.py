@@ -44,11 +44,14 @@ class CachedApiCheck:
         return decision
 
     def forget(self, subject: str) -> None:
-        """A new policy set (`subject` is its generation): every decision may have changed."""
+        """A new policy set (`subject` is its fingerprint): every decision may have changed."""
         self._memory.forget()
 
-    def set_open(self, is_open: bool) -> None:
-        self._memory.set_open(is_open)
+    def open(self, current: str) -> None:
+        self._memory.set_open(True)
+
+    def close(self) -> None:
+        self._memory.set_open(False)
 
     def __len__(self) -> int:
         return len(self._memory)

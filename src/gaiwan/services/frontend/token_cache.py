@@ -51,8 +51,11 @@ class TokenCache:
     def forget(self, user_id: str) -> None:
         self._memory.forget(lambda key: key[0] == user_id)
 
-    def set_open(self, is_open: bool) -> None:
-        self._memory.set_open(is_open)
+    def open(self, current: str) -> None:
+        self._memory.set_open(True)
+
+    def close(self) -> None:
+        self._memory.set_open(False)
 
     def __len__(self) -> int:
         return len(self._memory)

@@ -23,7 +23,7 @@ from ...roles import Role
 from ..access_control import Decision, Entities, Query, user_entity, user_uid
 from ..access_control.engine import Authorizer, first_denial
 from ..access_control.entities import (data_entity, data_uid, function_entity, function_uid,
-                                       run_request, task_entity, task_uid)
+                                       run_basis, run_request, task_entity, task_uid)
 
 
 @dataclass(frozen=True)
@@ -131,11 +131,11 @@ class Rules:
             require(decision, f"assign {label}")
 
     def require_invoke(self, caller: Caller, task: Task, function: Function | None,
-                       files: Iterable[DataFile], preconditions: Callable[[], None]) -> None:
+                       files: Iterable[DataFile], preconditions: Callable[[], None]) -> str:
         """InvokeTask: the caller may invoke the task, and the task may use its function and
         every data item (spec §6 subset rule). preconditions run once the caller is known to be
         allowed, before the run's decisions are reported; function is None when it is gone
-        (preconditions then refuse)."""
+        (preconditions then refuse). Returns the run decision's basis (`entities.run_basis`)."""
         me, task_id = user_uid(caller.user_id), task_uid(task.task_id)
         if function is None:
             queries: list[Query] = []
@@ -149,3 +149,4 @@ class Rules:
         denied = first_denial(decisions[1:])
         if denied is not None:
             require(denied, "run task with its function and data")
+        return run_basis(decisions[1:], entities.as_list())

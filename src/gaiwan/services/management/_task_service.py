@@ -123,15 +123,24 @@ class TaskService:
     def invoke(self, caller: Caller, task_id: str) -> Task:
         """One Authorize call decides the creator's right and the run (the task's function and
         each data item); refusals are reported as: not the creator, then the task's and the
-        function's state, then what the policies deny the run."""
+        function's state, then what the policies deny the run.
+
+        The questions are asked about the task as invoking makes it (Staged): the records the
+        scheduler decides the run on again when it takes the task, so that decision can stand
+        there if nothing changed in between (`QueuedTask.run_basis`)."""
         key = task_key(task_id)
         allowed_on: tuple[object, ...] | None = None  # the records the last "allowed" was about
+        run_basis = ""
         for attempt in range(MAX_ATTEMPTS):
             fresh = attempt > 0
             try:
                 stored = self._records.for_write(Task, key, _LABEL, fresh)
                 fn = self._records.find_for_write(Function, function_key(stored.record.function_id), fresh)
                 data = self._data_of(stored.record, fresh)
+                try:
+                    staged = tasks.stage(stored.record, self._clock())
+                except FailedPrecondition:
+                    staged = stored.record  # refused by preconditions, once the caller may know
 
                 def preconditions() -> None:
                     tasks.stage(stored.record, self._clock())
@@ -150,12 +159,11 @@ class TaskService:
                 if basis == allowed_on:
                     preconditions()
                 else:
-                    self._rules.require_invoke(caller, stored.record, fn.record if fn else None,
-                                               [d.record for d in data if d is not None],
-                                               preconditions)
+                    run_basis = self._rules.require_invoke(
+                        caller, staged, fn.record if fn else None,
+                        [d.record for d in data if d is not None], preconditions)
                     allowed_on = basis
                 assert fn is not None  # preconditions refused a missing function
-                staged = tasks.stage(stored.record, self._clock())
             except GaiwanError:
                 if fresh:
                     raise
@@ -169,7 +177,8 @@ class TaskService:
                 # The scheduler decides the run again on these records as they are when it
                 # takes the task: they come with the item, with no read of their own.
                 enqueue=[QueueItem(TASK_QUEUE,
-                                   dumps(QueuedTask(task_id, used, tuple(d.record.data_id for d in files))),
+                                   dumps(QueuedTask(task_id, used, tuple(d.record.data_id for d in files),
+                                                    caller.user_id, str(caller.role), run_basis)),
                                    read_with=(key, fn.key, *(d.key for d in files)))],
             )
             if committed is not None:

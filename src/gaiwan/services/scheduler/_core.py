@@ -26,13 +26,15 @@ CANCEL_REASON = "canceled"
 
 class Scheduler:
     def __init__(self, storage: Any, lease_ms: int, authorize_all: AuthorizeAll, log: Logger,
-                 clock: Callable[[], float] = time.monotonic, poll_s: float = POLL_S) -> None:
-        """authorize_all: the access control service's (or, in tests, the engine's) batch call."""
+                 clock: Callable[[], float] = time.monotonic, poll_s: float = POLL_S,
+                 policy_set: Callable[[], str | None] = lambda: None) -> None:
+        """authorize_all: the access control service's (or, in tests, the engine's) batch call;
+        policy_set: the fingerprint of its policy set in force, None when not known."""
         self.lease_ms = lease_ms
         self.registry = NodeRegistry()
         self.tasks = TaskBook(storage, log)
         self.dispatcher = Dispatcher(storage, self.registry, self.tasks, lease_ms, authorize_all,
-                                     log, poll_s)
+                                     log, poll_s, policy_set)
         self._log = log
         self._clock = clock
 

@@ -10,10 +10,12 @@ but cannot place at once is *held*, its lease renewed by the scheduler's lease k
   capabilities connects.
 The scheduler restarting drops held items with their leases; storage redelivers them.
 
-Right before a task is marked Running, the access control service is asked again whether the
-task may use its function and data (the questions InvokeTask asked), over the records as they
-are now: a revoked approval, a new tag or a changed policy takes effect before the run, and a
-refused task ends Failed.
+Right before a task is marked Running, the run is decided again (may the task use its function
+and data, the questions InvokeTask asked) over the records as they are now: a revoked approval,
+a new tag or a changed policy takes effect before the run, and a refused task ends Failed.
+InvokeTask's own decision stands without asking the access control service again when it was
+made over these very entities (same digest) by the policy set still in force (as the service's
+announcements tell; while they do not arrive, the scheduler asks).
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from ... import records
 from ...errors import GaiwanError
 from ...logs import Logger
 from ...records import DataFile, Function, QueuedTask, Task, TaskStatus
+from ...roles import Role
 from ..access_control.engine import Decision, Query, first_denial
-from ..access_control.entities import run_request
+from ..access_control.entities import digest, run_request, user_entity
 from ...rpc.pb import gaiwan_scheduler_pb2 as spb
 from ...storage.client import Lease
 from . import _tasks, wire
@@ -57,19 +60,31 @@ class Held:
     task: Task
     stored_function: Function | None
     files: dict[str, DataFile]
+    queued: QueuedTask
     read_at: float = field(default_factory=time.monotonic)
 
 
 _DEQUEUE = object()
+
+
+def _role(text: str) -> Role | None:
+    try:
+        return Role.parse(text)
+    except GaiwanError:
+        return None
 
 AuthorizeAll = Callable[[Sequence[Query], list[dict[str, Any]]], list[Decision]]
 
 
 class Dispatcher:
     def __init__(self, storage: Any, registry: NodeRegistry, tasks: TaskBook, lease_ms: int,
-                 authorize_all: AuthorizeAll, log: Logger, poll_s: float = POLL_S) -> None:
+                 authorize_all: AuthorizeAll, log: Logger, poll_s: float = POLL_S,
+                 policy_set: Callable[[], str | None] = lambda: None) -> None:
+        """policy_set: the fingerprint of the access control service's policy set in force,
+        None when not known."""
         self._storage = storage
         self._authorize_all = authorize_all
+        self._policy_set = policy_set
         self._registry = registry
         self._tasks = tasks
         self._lease_ms = lease_ms
@@ -156,7 +171,7 @@ class Dispatcher:
             self._log.info("skipped queued task", task_id=task_id, status=task.status.name)
             return
         held = Held(lease, task_id, Need(function.executor_type, function.name), function, task,
-                    stored_function, files)
+                    stored_function, files, queued)
         with self._registry.cond:
             runnable = self._registry.could_run(held.need)
             if runnable:
@@ -220,7 +235,14 @@ class Dispatcher:
             held.read_at = time.monotonic()
         queries, entities = run_request(held.task, held.stored_function or held.function,
                                         held.files.values())
-        return first_denial(self._authorize_all(queries, entities.as_list()))
+        queued = held.queued
+        if queued.invoked_by:
+            entities.add(user_entity(queued.invoked_by, _role(queued.invoked_as)))
+        decided_on = entities.as_list()
+        current = self._policy_set()
+        if current and queued.run_basis and queued.run_basis == f"{current}:{digest(decided_on)}":
+            return None  # InvokeTask's decision, over these entities, by the set in force
+        return first_denial(self._authorize_all(queries, decided_on))
 
     def _unreserve(self, node: NodeSession, task_id: str) -> None:
         with self._registry.cond:
