@@ -189,17 +189,19 @@ class Follower:
                 if self._closed:
                     return
                 self._call = call = self._stub.Watch(pb.WatchRequest())
+            opened = False
             try:
                 for event in call:
                     if event.seq == 0:
                         self._listener.open(event.subject)
-                        attempt = 0
+                        opened, attempt = True, 0
                         continue
                     self._listener.forget(event.subject)
                     self._stub.Ack(pb.AckRequest(subscription=event.subscription, seq=event.seq),
                                    timeout=5)
             except grpc.RpcError as exc:
-                if not stop.is_set():
+                # Not yet open is the service still starting; only losing an open stream is news.
+                if opened and not stop.is_set():
                     self._log.warning(f"{self._what} stream lost, every call asks until it is back",
                                       code=exc.code().name)
             finally:
