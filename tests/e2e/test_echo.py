@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable
+
 import pytest
 
 from gaiwan.client import FunctionArgument
@@ -13,7 +17,10 @@ ORDER = ["Created", "DataAssigned", "Approved", "Staged", "Running", "Finished"]
 @pytest.mark.platform
 @pytest.mark.xdist_group(SHARED)
 def test_echo_task_runs_to_finished_with_message(platform: Platform) -> None:
-    """create -> invoke -> Finished with the message; statuses seen only move forward."""
+    """create -> invoke -> Finished with the message; statuses seen only move forward; with the
+    scheduler following access control's policy set, it dispatched on InvokeTask's decision."""
+    scheduler_log = platform.home.log_file("scheduler")
+    assert _eventually(lambda: "access_control changes stream open" in scheduler_log.read_text())
     client = frontend(platform)
     function_id = client.register_function(
         name="builtin-echo", description="echo", executor_type="builtin",
@@ -31,3 +38,15 @@ def test_echo_task_runs_to_finished_with_message(platform: Platform) -> None:
     assert seen[-1] == "Finished"
     positions = [ORDER.index(s) for s in seen]
     assert positions == sorted(positions), seen
+    [dispatched] = [json.loads(line) for line in scheduler_log.read_text().splitlines()
+                    if task_id in line and "task dispatched" in line]
+    assert dispatched["run_decision"] == "invoke's"
+
+
+def _eventually(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

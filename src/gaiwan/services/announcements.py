@@ -34,7 +34,9 @@ from ..rpc.pb import gaiwan_announcements_pb2_grpc as pb_grpc
 
 DEFAULT_ACK_TIMEOUT_S = 2.0
 _IDLE_CHECK_S = 1.0
-RECONNECT_S = (0.1, 0.5, 1.0, 2.0, 5.0)
+# Retried often: a Watch against a service that is down costs nothing, and while the stream is
+# down every call asks.
+RECONNECT_S = (0.1, 0.2, 0.5, 1.0)
 _EMPTY = empty_pb2.Empty()
 
 
@@ -195,6 +197,7 @@ class Follower:
                     if event.seq == 0:
                         self._listener.open(event.subject)
                         opened, attempt = True, 0
+                        self._log.info(f"{self._what} stream open")
                         continue
                     self._listener.forget(event.subject)
                     self._stub.Ack(pb.AckRequest(subscription=event.subscription, seq=event.seq),

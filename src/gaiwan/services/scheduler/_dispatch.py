@@ -193,7 +193,7 @@ class Dispatcher:
     def _place(self, held: Held, node: NodeSession) -> None:
         """The slot is reserved (under the lock); now mark the task Running and push it."""
         try:
-            denied = self._denial(held)
+            denied, decided_by = self._denial(held)
             if denied is not None:
                 self._unreserve(node, held.task_id)
                 reason = f"permission denied: the task may no longer use its function or data " \
@@ -220,14 +220,14 @@ class Dispatcher:
                 node.push(command)
         if alive:
             self._log.info("task dispatched", task_id=held.task_id, node_id=node.node_id,
-                           attempt=stored.attempt)
+                           attempt=stored.attempt, run_decision=decided_by)
         else:
             self._tasks.lose(held.task_id, held.lease)
 
-    def _denial(self, held: Held) -> Decision | None:
+    def _denial(self, held: Held) -> tuple[Decision | None, str]:
         """The run decision over the records as read when the item was dequeued, or read again
         if it waited for a slot since (a disabled function, a new tag or a changed policy since
-        InvokeTask counts)."""
+        InvokeTask counts), and whose it is: InvokeTask's ("invoke's") or asked now."""
         assigned = set(held.task.assigned_inputs.values()) | set(held.task.assigned_outputs.values())
         if time.monotonic() - held.read_at > FRESH_S or not assigned <= set(held.files):
             _, held.stored_function, held.files = self._tasks.read_run(
@@ -241,8 +241,8 @@ class Dispatcher:
         decided_on = entities.as_list()
         current = self._policy_set()
         if current and queued.run_basis and queued.run_basis == f"{current}:{digest(decided_on)}":
-            return None  # InvokeTask's decision, over these entities, by the set in force
-        return first_denial(self._authorize_all(queries, decided_on))
+            return None, "invoke's"  # over these very entities, by the set in force
+        return first_denial(self._authorize_all(queries, decided_on)), "asked"
 
     def _unreserve(self, node: NodeSession, task_id: str) -> None:
         with self._registry.cond:
