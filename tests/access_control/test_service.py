@@ -19,7 +19,7 @@ from gaiwan.rpc.interceptors import ServerInterceptor
 from gaiwan.rpc.pb import gaiwan_access_control_pb2 as pb
 from gaiwan.rpc.pb import gaiwan_access_control_pb2_grpc as pb_grpc
 from gaiwan.services import access_control
-from gaiwan.services.access_control import AccessControlClient, FRONTEND_API, user_entity, user_uid
+from gaiwan.services.access_control import AccessControlClient, FRONTEND_API, Query, user_entity, user_uid
 from gaiwan.services.access_control.service import AccessControlServicer, load_engine
 
 LOG = get_logger("test")
@@ -150,3 +150,14 @@ def test_malformed_request_json_is_invalid_argument(client: AccessControlClient,
     with pytest.raises(grpc.RpcError) as info:
         client._stub.Authorize(request)
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_every_answer_names_the_policy_set_that_decided(client: AccessControlClient) -> None:
+    """Over the wire, a batch's answers and a single answer carry the same fingerprint (what
+    the scheduler compares InvokeTask's decisions against)."""
+    single = client.check_api("alice", Role.parse("DataOwner-a"), "create_task")
+    batch = client.authorize_all([Query(user_uid("alice"), a, FRONTEND_API)
+                                  for a in ("create_task", "query_audit_logs")],
+                                 [user_entity("alice", Role.parse("DataOwner-a"))])
+    assert [d.allowed for d in batch] == [True, False]
+    assert {d.policy_set for d in batch} == {single.policy_set} and len(single.policy_set) == 32

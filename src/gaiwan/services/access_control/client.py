@@ -27,9 +27,9 @@ def _ref(uid: EntityUid) -> dict[str, str]:
     return {"type": uid.type, "id": uid.id}
 
 
-def _decision(resp: pb.AuthorizeResponse) -> Decision:
+def _decision(resp: pb.AuthorizeResponse, policy_set: str) -> Decision:
     return Decision(resp.allowed, tuple(resp.policy_ids), tuple(resp.errors), resp.decision_id,
-                    resp.policy_set)
+                    policy_set)
 
 
 class AccessControlClient:
@@ -57,7 +57,7 @@ class AccessControlClient:
             resp = self._stub.Authorize(request, timeout=self._timeout)
         except grpc.RpcError as exc:
             raise from_rpc_error(exc) from None
-        return _decision(resp)
+        return _decision(resp, resp.policy_set)
 
     def authorize_all(self, queries: Sequence[Query], entities: list[dict[str, Any]]) -> list[Decision]:
         """All of one call's questions in one round trip, over one set of entities (fail closed)."""
@@ -72,7 +72,7 @@ class AccessControlClient:
             resp = self._stub.AuthorizeBatch(request, timeout=self._timeout)
         except grpc.RpcError as exc:
             raise from_rpc_error(exc) from None
-        return [_decision(d) for d in resp.decisions]
+        return [_decision(d, resp.policy_set) for d in resp.decisions]
 
     def denied_by(self, decision_id: str) -> tuple[str, ...] | None:
         """The policies that decided a recent denial (none for the default deny); None when the

@@ -124,7 +124,9 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
     def Authorize(self, request: pb.AuthorizeRequest, context: grpc.ServicerContext
                   ) -> pb.AuthorizeResponse:
         decision = self.engine.decide([_request(request)], request.entities_json or "[]")[0]
-        return self._answer(request, decision)
+        answer = self._answer(request, decision)
+        answer.policy_set = decision.policy_set
+        return answer
 
     def AuthorizeBatch(self, request: pb.AuthorizeBatchRequest, context: grpc.ServicerContext
                        ) -> pb.AuthorizeBatchResponse:
@@ -132,7 +134,8 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
         if not questions:
             return pb.AuthorizeBatchResponse()
         decisions = self.engine.decide([_request(q) for q in questions], request.entities_json or "[]")
-        return pb.AuthorizeBatchResponse(decisions=[self._answer(q, d) for q, d in zip(questions, decisions)])
+        return pb.AuthorizeBatchResponse(decisions=[self._answer(q, d) for q, d in zip(questions, decisions)],
+                                         policy_set=decisions[0].policy_set)
 
     def DeniedBy(self, request: pb.DeniedByRequest, context: grpc.ServicerContext
                  ) -> pb.DeniedByResponse:
@@ -155,7 +158,7 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
                               errors=len(decision.errors), first=decision.errors[0][:200])
         if decision.allowed:
             return pb.AuthorizeResponse(allowed=True, policy_ids=decision.policy_ids,
-                                        errors=decision.errors, policy_set=decision.policy_set)
+                                        errors=decision.errors)
         decision_id = f"d-{secrets.token_hex(6)}"
         self._log.info("authorization denied", decision_id=decision_id, action=question.action,
                        principal=f"{question.principal.type}::{question.principal.id}",
@@ -163,8 +166,7 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
                        policies=",".join(decision.policy_ids) or "(none permits)")
         self._remember(decision_id, decision.policy_ids)
         return pb.AuthorizeResponse(allowed=False, policy_ids=decision.policy_ids,
-                                    errors=decision.errors, decision_id=decision_id,
-                                    policy_set=decision.policy_set)
+                                    errors=decision.errors, decision_id=decision_id)
 
 
 def _ref(ref: pb.EntityRef) -> dict[str, str]:
