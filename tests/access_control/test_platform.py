@@ -5,6 +5,7 @@ audit entry but not in the caller's message."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -82,18 +83,21 @@ def test_operator_policy_reload_decides_invoke(fresh_platform: Callable[..., Pla
 
 def test_a_reload_reaches_the_api_gate_before_it_is_reported(fresh_platform: Callable[..., Platform]) -> None:
     """The frontend remembers API decisions (a second identical denial is not asked again), yet
-    the call right after `gaiwan policy reload` is decided by the new set, both ways."""
+    the call right after `gaiwan policy reload` is decided by the new set, both ways; a set is
+    named by its files, so going back to the first files gives back the first set's name."""
     platform = fresh_platform()
     owner = register(as_admin(platform), "DataOwner", "bank_a")
     alice = frontend_with(platform, {"id": owner.id, "token": login(platform, owner.id, owner.password)})
     data_id = alice.register_input_file("https://127.0.0.1:1/in", "aes-gcm-128", bytes(16), bytes(12),
                                         bytes(16))
     alice.get_input_file(data_id)
+    first_set = json.loads((platform.home.run / "policies.json").read_text())["policy_set"]
     policy = platform.home.root / "policies" / "no-reads.cedar"
     policy.parent.mkdir(exist_ok=True)
     policy.write_text(f'@id("no-reads")\nforbid (principal == Gaiwan::User::"{owner.id}", '
                       'action == Gaiwan::Action::"get_input_file", resource);\n')
-    assert "reloaded" in _reload(platform)
+    out = _reload(platform)
+    assert "reloaded" in out and first_set not in out
     for _ in range(2):
         with pytest.raises(PermissionDenied):
             alice.get_input_file(data_id)
@@ -101,5 +105,5 @@ def test_a_reload_reaches_the_api_gate_before_it_is_reported(fresh_platform: Cal
     asked = [line for line in log.splitlines() if "authorization denied" in line and "get_input_file" in line]
     assert len(asked) == 1, "the second denial came from the frontend's memory"
     policy.unlink()
-    assert "reloaded" in _reload(platform)
+    assert f"set {first_set}" in _reload(platform)
     assert alice.get_input_file(data_id)["owner"] == [owner.id]

@@ -87,7 +87,8 @@ def reload(home_dir: str | None) -> None:
             if status.get("error"):
                 raise click.ClickException(f"reload refused, previous policies stay in force: "
                                            f"{status['error']}")
-            click.echo(f"reloaded: {len(status.get('policies', []))} policies")
+            click.echo(f"reloaded: {len(status.get('policies', []))} policies, "
+                       f"set {status.get('policy_set', '?')}")
             return
         time.sleep(0.05)
     raise click.ClickException("the access control service did not report a reload in time")

@@ -89,7 +89,8 @@ def write_status(config: Config, generation: int, engine: PolicyEngine, error: s
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"generation": generation, "at": time.time(), "error": error,
-                               "policies": list(engine.policy_ids)}))
+                               "policies": list(engine.policy_ids),
+                               "policy_set": engine.policy_set}))
     os.replace(tmp, path)
 
 
@@ -163,7 +164,8 @@ class AccessControlServicer(pb_grpc.GaiwanAccessControlServicer):
         self._log.info("authorization denied", decision_id=decision_id, action=question.action,
                        principal=f"{question.principal.type}::{question.principal.id}",
                        resource=f"{question.resource.type}::{question.resource.id}",
-                       policies=",".join(decision.policy_ids) or "(none permits)")
+                       policies=",".join(decision.policy_ids) or "(none permits)",
+                       policy_set=decision.policy_set)
         self._remember(decision_id, decision.policy_ids)
         return pb.AuthorizeResponse(allowed=False, policy_ids=decision.policy_ids,
                                     errors=decision.errors, decision_id=decision_id)
