@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 
 import pytest
@@ -86,6 +87,11 @@ def test_a_reload_reaches_the_api_gate_before_it_is_reported(fresh_platform: Cal
     the call right after `gaiwan policy reload` is decided by the new set, both ways; a set is
     named by its files, so going back to the first files gives back the first set's name."""
     platform = fresh_platform()
+    frontend_log = platform.home.log_file("frontend")
+    deadline = time.monotonic() + 10
+    while "access_control changes stream open" not in frontend_log.read_text():
+        assert time.monotonic() < deadline, "the frontend never followed access control"
+        time.sleep(0.05)
     owner = register(as_admin(platform), "DataOwner", "bank_a")
     alice = frontend_with(platform, {"id": owner.id, "token": login(platform, owner.id, owner.password)})
     data_id = alice.register_input_file("https://127.0.0.1:1/in", "aes-gcm-128", bytes(16), bytes(12),
