@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from gaiwan.client import FunctionArgument, FunctionInput
 from gaiwan.client._messages import DataMap, OwnerList
 from gaiwan.errors import PermissionDenied
+from tests.support.announcements import wait_for
 from tests.support.platform import Platform, gaiwan, login
 from tests.support.users import as_admin, frontend_with, register
 
@@ -88,10 +88,7 @@ def test_a_reload_reaches_the_api_gate_before_it_is_reported(fresh_platform: Cal
     named by its files, so going back to the first files gives back the first set's name."""
     platform = fresh_platform()
     frontend_log = platform.home.log_file("frontend")
-    deadline = time.monotonic() + 10
-    while "access_control changes stream open" not in frontend_log.read_text():
-        assert time.monotonic() < deadline, "the frontend never followed access control"
-        time.sleep(0.05)
+    assert wait_for(lambda: "access_control changes stream open" in frontend_log.read_text(), 10)
     owner = register(as_admin(platform), "DataOwner", "bank_a")
     alice = frontend_with(platform, {"id": owner.id, "token": login(platform, owner.id, owner.password)})
     data_id = alice.register_input_file("https://127.0.0.1:1/in", "aes-gcm-128", bytes(16), bytes(12),

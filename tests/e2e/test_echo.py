@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 
 import pytest
 
 from gaiwan.client import FunctionArgument
+from tests.support.announcements import wait_for
 from tests.support.platform import SHARED, Platform, frontend, status_of
 
 ORDER = ["Created", "DataAssigned", "Approved", "Staged", "Running", "Finished"]
@@ -20,7 +19,7 @@ def test_echo_task_runs_to_finished_with_message(platform: Platform) -> None:
     """create -> invoke -> Finished with the message; statuses seen only move forward; with the
     scheduler following access control's policy set, it dispatched on InvokeTask's decision."""
     scheduler_log = platform.home.log_file("scheduler")
-    assert _eventually(lambda: "access_control changes stream open" in scheduler_log.read_text())
+    assert wait_for(lambda: "access_control changes stream open" in scheduler_log.read_text(), 10)
     client = frontend(platform)
     function_id = client.register_function(
         name="builtin-echo", description="echo", executor_type="builtin",
@@ -42,11 +41,3 @@ def test_echo_task_runs_to_finished_with_message(platform: Platform) -> None:
                     if task_id in line and "task dispatched" in line]
     assert dispatched["run_decision"] == "invoke's"
 
-
-def _eventually(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True

@@ -278,15 +278,17 @@ def test_quota_reached_is_resource_exhausted(core: Management) -> None:
 
 
 class _SlowAuthorizer:
-    """The real policy engine, answering as slowly as a loaded access control service would."""
+    """The real policy engine, answering as slowly as a loaded access control service would
+    (`delay_s`), and counting the calls."""
 
-    def __init__(self, engine: PolicyEngine) -> None:
+    def __init__(self, engine: PolicyEngine, delay_s: float = 0.02) -> None:
         self._engine = engine
+        self._delay = delay_s
         self.calls = 0
 
     def authorize_all(self, queries, entities):  # type: ignore[no-untyped-def]
         self.calls += 1
-        time.sleep(0.02)
+        time.sleep(self._delay)
         return self._engine.authorize_all(queries, entities)
 
 
@@ -320,16 +322,6 @@ def test_concurrent_invocations_of_one_function_all_succeed(
     assert invoke_decisions <= 2 * len(task_ids)  # once each, or twice on a stale memory
 
 
-class _Counting:
-    def __init__(self, engine: PolicyEngine) -> None:
-        self.engine = engine
-        self.calls = 0
-
-    def authorize_all(self, queries, entities):  # type: ignore[no-untyped-def]
-        self.calls += 1
-        return self.engine.authorize_all(queries, entities)
-
-
 def test_invokes_run_decision_is_what_the_scheduler_would_decide_on(
         core: Management, storage: LocalStorage, engine: PolicyEngine) -> None:
     """The queued item names its invoker and the basis of InvokeTask's run decision; a scheduler
@@ -339,7 +331,7 @@ def test_invokes_run_decision_is_what_the_scheduler_would_decide_on(
 
     task_id = _ready(core)
     core.tasks.invoke(ALICE, task_id)
-    counting = _Counting(engine)
+    counting = _SlowAuthorizer(engine, delay_s=0)
     scheduler = Scheduler(storage, 60_000, counting.authorize_all, get_logger("scheduler"),
                           policy_set=lambda: engine.policy_set)
     scheduler.connect("node-a", Capabilities(frozenset({"builtin"}), frozenset({"join"}), 1))

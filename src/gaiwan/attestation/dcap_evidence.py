@@ -2,8 +2,8 @@
 
 Evidence types name what the bytes are, not which backend made them: `sgx-dcap` is an SGX ECDSA
 quote v3/v4/v5 (gaiwan.attestation.backends.GramineSgx with attestation type dcap), `tdx-dcap` a
-TDX quote v4/v5 (backends.Tsm with provider tdx_guest). A quote of the other TEE under a type is refused,
-so the type stamped in reports and mesh certificates is always true.
+TDX quote v4/v5 (backends.Tsm with provider tdx_guest). A quote of the other TEE under a type is
+refused, so the type stamped in reports and mesh certificates is always true.
 
 Verification always uses the full collateral (gaiwan.attestation.collateral): PCK chain and TCB
 signing chain against Intel's root and CRLs, QE identity, and the TCB info of the quote's FMSPC.

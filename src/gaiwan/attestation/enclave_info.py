@@ -3,7 +3,8 @@
 The format is Teaclave's: one table `[teaclave_<service>_service]` per service with `mr_enclave`
 and `mr_signer` as lower-case hex (for a TDX trust domain, the digests of
 gaiwan.attestation.td_measurement, optionally with `mr_td` and `rtmr0`..`rtmr3` in clear); each
-auditor signs the file's exact bytes with RSA PKCS#1 v1.5 SHA-256 and ships the raw signature as `<auditor>.sign.sha256` beside `<auditor>.public.pem`.
+auditor signs the file's exact bytes with RSA PKCS#1 v1.5 SHA-256 and ships the raw signature
+as `<auditor>.sign.sha256` beside `<auditor>.public.pem`.
 
 Verification counts distinct auditor keys, not signature files: the same key signing twice counts
 once, and a signature no known key verifies counts for nothing. Teaclave's SDK skipped this check

@@ -18,19 +18,19 @@ from collections.abc import Callable
 
 from ...roles import Role
 from ..access_control import Decision
-from .memory import Memory
+from .memory import Remembering
 
 CheckApi = Callable[[str, Role, str], Decision]
 DEFAULT_DECISION_CACHE_S = 10.0
 
 
-class CachedApiCheck:
+class CachedApiCheck(Remembering):
     def __init__(self, check: CheckApi, ttl_s: float = DEFAULT_DECISION_CACHE_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
         self._check = check
         self._ttl = ttl_s
         self._clock = clock
-        self._memory: Memory[tuple[str, str, str], Decision] = Memory()
 
     def __call__(self, user_id: str, role: Role, action: str) -> Decision:
         key = (user_id, str(role), action)
@@ -46,12 +46,3 @@ class CachedApiCheck:
     def forget(self, subject: str) -> None:
         """A new policy set (`subject` is its fingerprint): every decision may have changed."""
         self._memory.forget()
-
-    def open(self, current: str) -> None:
-        self._memory.set_open(True)
-
-    def close(self) -> None:
-        self._memory.set_open(False)
-
-    def __len__(self) -> int:
-        return len(self._memory)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 MAX_ENTRIES = 10_000
 
@@ -61,3 +61,20 @@ class Memory(Generic[K, V]):
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+
+class Remembering:
+    """The side of a frontend memory an announcement `Follower` drives (its `Listener`): what it
+    remembers is kept only while the stream is open. Subclasses add `forget(subject)`."""
+
+    def __init__(self) -> None:
+        self._memory: Memory[Any, Any] = Memory()
+
+    def open(self, current: str) -> None:
+        self._memory.set_open(True)
+
+    def close(self) -> None:
+        self._memory.set_open(False)
+
+    def __len__(self) -> int:
+        return len(self._memory)

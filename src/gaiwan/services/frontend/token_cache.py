@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 
 from .gate import Caller
-from .memory import Memory
+from .memory import Remembering
 
 DEFAULT_TOKEN_CACHE_S = 10.0
 
@@ -30,12 +30,12 @@ Check = Callable[[str, str], tuple[Caller, int]]
 (seconds since the epoch); raises on refusal."""
 
 
-class TokenCache:
+class TokenCache(Remembering):
     def __init__(self, check: Check, ttl_s: float, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
         self._check = check
         self._ttl = ttl_s
         self._clock = clock
-        self._memory: Memory[tuple[str, bytes], Caller] = Memory()
 
     def __call__(self, user_id: str, token: str) -> Caller:
         key = (user_id, hashlib.sha256(token.encode()).digest())
@@ -50,12 +50,3 @@ class TokenCache:
 
     def forget(self, user_id: str) -> None:
         self._memory.forget(lambda key: key[0] == user_id)
-
-    def open(self, current: str) -> None:
-        self._memory.set_open(True)
-
-    def close(self) -> None:
-        self._memory.set_open(False)
-
-    def __len__(self) -> int:
-        return len(self._memory)
