@@ -1,4 +1,4 @@
-"""`gaiwan data upload|output|fetch` as a user runs them, against a real platform and file server."""
+"""`gaiwan data upload|output|fetch|tag` as a user runs them, against a real platform and file server."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.platform, pytest.mark.xdist_group(FRESH)]
 def test_cli_data_round_trip_and_refusals(fresh_platform: Callable[..., Platform],
                                           served: ServedDir, tmp_path: Path) -> None:
     """Upload two inputs, register two outputs, run the intersect, fetch and decrypt each result;
-    key files are 0600, keys never printed, and taken or mismatched key files are refused."""
+    key files are 0600, keys never printed, and taken or mismatched key files are refused; a tag
+    an operator policy reads holds the result back until it is cleared."""
     platform = fresh_platform()
     home = ["--home", str(platform.home.root)]
 
@@ -70,3 +71,21 @@ def test_cli_data_round_trip_and_refusals(fresh_platform: Callable[..., Platform
     assert "409" in cli("data", "upload", str(teaclave_fixture(psi.format("psi0.txt"))), "--url",
                         served.url("cli-psi0.enc"), "--key-out", str(tmp_path / "k.json"), check=False)
     assert not (tmp_path / "k.json").exists() and not (tmp_path / "x").exists()
+
+    # Tags: set by the sole owner, read by an operator policy, cleared only when asked to.
+    (platform.home.root / "policies").mkdir(exist_ok=True)
+    (platform.home.root / "policies" / "held.cedar").write_text(
+        '@id("held-data")\nforbid (principal, action == Gaiwan::Action::"user_access_data", resource)\n'
+        'when { resource.tags.contains("held") };\n')
+    assert "reloaded" in cli("policy", "reload")
+    assert cli("data", "tag", out1, "held", "pii") == f"{out1}: held, pii"
+    refused = cli("data", "fetch", out1, "--key-file", str(keys["out1"]), "-o", str(tmp_path / "r3"),
+                  check=False)
+    assert "permission denied" in refused and "held-data" not in refused
+    assert "give the tags, or --clear" in cli("data", "tag", out1, check=False)
+    assert "give the tags, or --clear" in cli("data", "tag", out1, "x", "--clear", check=False)
+    assert "a tag is 1..64 characters" in cli("data", "tag", out1, "two words", check=False)
+    assert "not an input or output file id" in cli("data", "tag", task_id, "held", check=False)
+    assert cli("data", "tag", out1, "--clear") == f"{out1}: no tags"
+    cli("data", "fetch", out1, "--key-file", str(keys["out1"]), "-o", str(tmp_path / "r3"))
+    assert (tmp_path / "r3").read_bytes() == b"0101010"

@@ -1,4 +1,4 @@
-"""`gaiwan data upload|output|fetch`: a data owner's files in one command each.
+"""`gaiwan data upload|output|fetch|tag`: a data owner's files in one command each.
 
 The key of every file stays on the owner's machine in a key file (JSON: data id, URL, schema,
 key and iv in hex), created 0600 and never overwritten; the command prints only the data id.
@@ -29,7 +29,7 @@ _key_out = click.option("--key-out", type=click.Path(dir_okay=False, path_type=P
 
 @click.group("data")
 def command() -> None:
-    """Upload inputs, register outputs and fetch results, keeping the keys locally."""
+    """Upload inputs, register outputs, fetch results (keeping the keys locally) and tag data."""
 
 
 def _key_path(key_out: Path | None, url: str) -> Path:
@@ -89,3 +89,22 @@ def fetch(data_id: str, key_file: Path, dst: Path, home: Path | None, address: s
     with open_gaiwan(Home.at(home), address) as gw:
         gw.data.fetch_output(data, dst)
     click.echo(f"wrote {dst}")
+
+
+@command.command()
+@click.argument("data_id")
+@click.argument("tags", nargs=-1)
+@click.option("--clear", is_flag=True, help="Remove every tag instead.")
+@endpoint_options(_ENDPOINT)
+@one_line_errors
+def tag(data_id: str, tags: tuple[str, ...], clear: bool, home: Path | None,
+        address: str | None) -> None:
+    """Replace the tags of DATA_ID, which you own alone, with TAGS (policies may read them).
+
+    Clearing takes --clear rather than no tags, so a forgotten argument never drops a tag a
+    policy protects the data with."""
+    if bool(tags) == clear:
+        raise click.UsageError("give the tags, or --clear to remove them all")
+    with open_gaiwan(Home.at(home), address) as gw:
+        gw.set_data_tags(data_id, tags)
+    click.echo(f"{data_id}: {', '.join(tags)}" if tags else f"{data_id}: no tags")
