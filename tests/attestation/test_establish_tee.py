@@ -11,7 +11,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from gaiwan.attestation import establish_identity, verify_ra_tls_certificate
+from gaiwan.attestation import bound_inputs, establish_identity, verify_ra_tls_certificate
 from gaiwan.attestation.backends import GramineSgx
 from gaiwan.attestation.enclave_info import parse
 from gaiwan.attestation.establish import evidence_backend
@@ -50,6 +50,11 @@ class QuotingGramine(FakeGramine):
             path.with_name("quote").write_bytes(quote)
 
 
+def bind(monkeypatch: pytest.MonkeyPatch, config: Config, service: str) -> None:
+    """This process runs `service` from a manifest binding the data directory as it is now."""
+    monkeypatch.setenv(bound_inputs.ENV, bound_inputs.render(bound_inputs.values(config, service)))
+
+
 @pytest.fixture
 def tee(config: Config, tmp_path: Path) -> tuple[Config, GramineSgx]:
     """A gramine-sgx platform listing the builders' enclave for every service, with collateral
@@ -65,9 +70,11 @@ def tee(config: Config, tmp_path: Path) -> tuple[Config, GramineSgx]:
     return config, GramineSgx(root, QuotingGramine(root, pki))
 
 
-def test_attestation_service_attests_itself_with_a_dcap_quote(tee: tuple[Config, GramineSgx]) -> None:
+def test_attestation_service_attests_itself_with_a_dcap_quote(tee: tuple[Config, GramineSgx],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The attestation service's own identity comes from its Gramine quote, verified locally."""
     config, backend = tee
+    bind(monkeypatch, config, "attestation")
     identity = establish_identity(config, "attestation", LOG, backend=backend)
     mesh = x509.load_pem_x509_certificate(identity.mesh_cert_pem)
     assert measurement_of(mesh) == MR_ENCLAVE.hex() == identity.measurement
@@ -86,10 +93,12 @@ def served(tee: tuple[Config, GramineSgx]) -> Iterator[tuple[Config, GramineSgx]
     server.stop(grace=None).wait(5)
 
 
-def test_service_identity_from_gramine_over_grpc(served: tuple[Config, GramineSgx]) -> None:
+def test_service_identity_from_gramine_over_grpc(served: tuple[Config, GramineSgx],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """A service's Gramine quote is verified by the attestation service; clients accept its
     RA-TLS certificate, which reports the enclave's measurement and status."""
     config, backend = served
+    bind(monkeypatch, config, "storage")
     identity = establish_identity(config, "storage", LOG, backend=backend)
     ra_tls = x509.load_pem_x509_certificate(identity.ra_tls_cert_pem)
     claims = verify_ra_tls_certificate(
@@ -99,18 +108,22 @@ def test_service_identity_from_gramine_over_grpc(served: tuple[Config, GramineSg
     assert (claims.evidence_type, claims.tcb_status) == ("sgx-dcap", "UpToDate")
 
 
-def test_unlisted_enclave_fails_fast(tee: tuple[Config, GramineSgx], tmp_path: Path) -> None:
+def test_unlisted_enclave_fails_fast(tee: tuple[Config, GramineSgx], tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """A quote of an enclave not in enclave_info stops the service before any call."""
     config, _ = tee
+    bind(monkeypatch, config, "storage")
     root = tmp_path / "other"
     other = GramineSgx(root, QuotingGramine(root, Pki(), mr_enclave=b"\x13" * 32))
     with pytest.raises(ConfigError, match="storage cannot be attested: mr_enclave 1313"):
         establish_identity(config, "storage", LOG, backend=other)
 
 
-def test_no_gramine_stops_the_service(tee: tuple[Config, GramineSgx], tmp_path: Path) -> None:
+def test_no_gramine_stops_the_service(tee: tuple[Config, GramineSgx], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Outside Gramine, the gramine-sgx backend cannot quote: ConfigError with the reason."""
     config, _ = tee
+    bind(monkeypatch, config, "storage")
     with pytest.raises(ConfigError, match="storage cannot be attested: .* not running under "
                                           "Gramine-SGX"):
         establish_identity(config, "storage", LOG, backend=GramineSgx(tmp_path / "absent"))
@@ -122,3 +135,26 @@ def test_backend_follows_the_configuration(tee: tuple[Config, GramineSgx]) -> No
     assert isinstance(evidence_backend(config), GramineSgx)
     config.doc["attestation"]["backend"] = "simulated"
     assert evidence_backend(config) is None
+
+
+def test_settings_edited_after_signing_stop_the_service(tee: tuple[Config, GramineSgx],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host that admits another caller in gaiwan.toml after the manifest was signed gets a
+    service that refuses to attest, before it asks the TEE for anything."""
+    config, backend = tee
+    bind(monkeypatch, config, "storage")
+    config.doc["inbound"]["storage"].append("intruder")
+    with pytest.raises(ConfigError, match="security settings of gaiwan.toml differ"):
+        establish_identity(config, "storage", LOG, backend=GramineSgx(Path("/nonexistent")))
+
+
+def test_a_swapped_attestation_root_is_refused(served: tuple[Config, GramineSgx],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host that replaces client/as_root_ca_cert.pem (to send the service to an attestation
+    service of its own) gets a refusal naming the file, not a connection."""
+    config, backend = served
+    bind(monkeypatch, config, "storage")
+    root = config.home.as_root_ca_cert
+    root.write_bytes(Pki().root_pem)
+    with pytest.raises(ConfigError, match="as_root_ca_cert.pem differ"):
+        establish_identity(config, "storage", LOG, backend=backend)

@@ -9,7 +9,8 @@ from pathlib import Path
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "gramine" / "gaiwan-service.manifest.template"
 VALUES = {"service": "storage", "home": "/srv/gaiwan", "log_level": "error", "venv": "/opt/venv",
           "arch_libdir": "/lib/x86_64-linux-gnu", "gramine.libos": "/usr/lib/gramine/libsysdb.so",
-          "gramine.runtimedir()": "/usr/lib/gramine/runtime/glibc"}
+          "gramine.runtimedir()": "/usr/lib/gramine/runtime/glibc",
+          "bound_inputs": "config=" + "ab" * 32}
 
 
 def _render(text: str) -> str:
@@ -26,3 +27,4 @@ def test_template_renders_to_valid_manifest() -> None:
     assert "file:/opt/venv/" in manifest["sgx"]["trusted_files"]
     assert "file:/srv/gaiwan/" in manifest["sgx"]["allowed_files"]
     assert not set(manifest["sgx"]["trusted_files"]) & set(manifest["sgx"]["allowed_files"])
+    assert manifest["loader"]["env"]["GAIWAN_BOUND_INPUTS"] == "config=" + "ab" * 32

@@ -27,6 +27,7 @@ from ..logs import Logger
 from ..rpc.identity import ServiceIdentity
 from ..rpc.pb import gaiwan_attestation_pb2, gaiwan_attestation_pb2_grpc
 from ..rpc.server import message_options
+from . import bound_inputs
 from .backends import Backend, GramineSgx, Tsm
 from .collateral import backend_name
 from .dcap_evidence import claims_of, parse_evidence
@@ -55,7 +56,9 @@ def check_listed(config: Config, service: str, enclave: bytes, signer: bytes) ->
 
 def attestation_channel(config: Config) -> grpc.Channel:
     """Server-authenticated TLS to the attestation endpoint, pinned to the AS root CA's name."""
-    creds = grpc.ssl_channel_credentials(root_certificates=read_bytes(config.home.as_root_ca_cert))
+    root = read_bytes(config.home.as_root_ca_cert)
+    bound_inputs.require(config, bound_inputs.AS_ROOT_CA, bound_inputs.digest(root))
+    creds = grpc.ssl_channel_credentials(root_certificates=root)
     options = message_options(config.max_message_bytes) + [
         ("grpc.ssl_target_name_override", ATTESTATION_HOSTNAME),
         ("grpc.default_authority", ATTESTATION_HOSTNAME),
@@ -135,6 +138,8 @@ def establish_identity(config: Config, service: str, log: Logger,
 
     `backend` overrides the configured one (tests pass fakes of the TEE file interfaces).
     """
+    bound_inputs.require(config, bound_inputs.CONFIG,
+                         bound_inputs.digest(config.security_view(service)))
     tee = backend or evidence_backend(config)
     key = ec.generate_private_key(ec.SECP256R1())
     if tee is None:

@@ -1,4 +1,5 @@
-"""`gaiwan enclave-info`: generate, sign, verify and (in development) refresh enclave_info.
+"""`gaiwan enclave-info`: generate, sign, verify and (in development) refresh enclave_info, and
+print what a Gramine manifest binds (`bound-inputs`).
 
 `sign` and `verify` take Teaclave CLI's options, including lists written as
 `--public-keys a.pem b.pem`. Verification failures exit non-zero with the reason.
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..home import Home
+from ..home import SERVICES, Home
 
 _HOME = click.option("--home", "home_dir", envvar="GAIWAN_HOME", type=click.Path(), default=None,
                      help="Data directory (default: $GAIWAN_HOME or ./.gaiwan).")
@@ -115,6 +116,28 @@ def verify(info_path: Path, public_keys: tuple[Path, ...], signatures: tuple[Pat
     except AttestationError as exc:
         raise click.ClickException(f"verification failed: {exc.message}") from None
     click.echo(f"OK: signed by {count} distinct known auditor(s), {threshold} required")
+
+
+@command.command("bound-inputs")
+@_HOME
+@click.argument("service", type=click.Choice(SERVICES))
+def bound_inputs(home_dir: str | None, service: str) -> None:
+    """Print what SERVICE's Gramine manifest binds of the data directory (-Dbound_inputs=...)."""
+    from ..attestation import bound_inputs as bound
+    from ..config import Config
+    from ..errors import ConfigError
+
+    try:
+        config = Config.load(Home.at(home_dir))
+        policy_set = ""
+        if service == "access_control":
+            from ..services.access_control import PolicyEngine
+            from ..services.access_control.service import policy_files
+
+            policy_set = PolicyEngine.load(*policy_files(config)).policy_set
+        click.echo(bound.render(bound.values(config, service, policy_set)))
+    except ConfigError as exc:
+        raise click.ClickException(exc.message) from None
 
 
 @command.command("refresh")

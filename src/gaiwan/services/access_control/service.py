@@ -36,6 +36,7 @@ from typing import Any
 
 import grpc
 
+from ...attestation import bound_inputs
 from ...config import Config
 from ...errors import ConfigError, InvalidArgument
 from ...logs import Logger
@@ -76,8 +77,10 @@ def policy_files(config: Config) -> tuple[Path, list[Path]]:
 
 
 def load_engine(config: Config, log: Logger) -> PolicyEngine:
+    """Under Gramine-SGX only the files the enclave was signed with (`bound_inputs`)."""
     schema, policies = policy_files(config)
     engine = PolicyEngine.load(schema, policies)
+    bound_inputs.require(config, bound_inputs.POLICIES, engine.policy_set)
     log.info("policies loaded", schema=str(schema), files=len(policies),
              policies=len(engine.policy_ids))
     return engine

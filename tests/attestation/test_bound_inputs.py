@@ -1,0 +1,133 @@
+"""Under Gramine-SGX a service refuses what it reads from the host-visible data directory (its
+security settings, the attestation root certificate, access control's policies) unless the
+manifest, and so MRENCLAVE, binds exactly that; other backends are unaffected."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gaiwan.attestation.bound_inputs import AS_ROOT_CA, CONFIG, ENV, POLICIES, parse, render, require, values
+from gaiwan.cli.enclave_info_cmd import command as enclave_info_command
+from gaiwan.config import Config
+from gaiwan.errors import ConfigError
+from gaiwan.logs import get_logger
+from gaiwan.services.access_control import PolicyEngine
+from gaiwan.services.access_control.service import AccessControlServicer, load_engine, policy_files
+from tests.support.platform import gaiwan
+
+LOG = get_logger("test")
+EXTRA_POLICY = '@id("host-permits")\npermit (principal, action, resource);\n'
+
+
+def _gramine(config: Config) -> Config:
+    config.doc["attestation"]["backend"] = "gramine-sgx"
+    config.save()
+    return config
+
+
+def _bound(config: Config, service: str) -> dict[str, str]:
+    """The environment of `service` run from a manifest rendered with the files as they are."""
+    policy_set = (PolicyEngine.load(*policy_files(config)).policy_set
+                  if service == "access_control" else "")
+    return {ENV: render(values(config, service, policy_set))}
+
+
+def test_each_service_binds_what_it_trusts(config: Config) -> None:
+    """The attestation service binds its settings; others also the root they reach it by;
+    access control also its policy set (which it must be given)."""
+    assert set(values(config, "attestation")) == {CONFIG}
+    assert set(values(config, "storage")) == {CONFIG, AS_ROOT_CA}
+    assert set(_bound(config, "access_control")[ENV].replace("=", ",").split(",")[::2]) == {
+        AS_ROOT_CA, CONFIG, POLICIES}
+    with pytest.raises(ConfigError, match="policy set"):
+        values(config, "access_control")
+
+
+def test_the_config_digest_follows_the_security_view_only(config: Config) -> None:
+    """Mode and inbound rules change it, per service; an endpoint (a port) does not."""
+    before = values(config, "storage")[CONFIG]
+    assert values(config, "scheduler")[CONFIG] != before
+    config.doc["endpoints"]["storage"] = "127.0.0.1:1"
+    assert values(config, "storage")[CONFIG] == before
+    config.doc["inbound"]["storage"] = [*config.doc["inbound"]["storage"], "execution2"]
+    assert values(config, "storage")[CONFIG] != before
+    config.doc["inbound"]["storage"].pop()
+    config.doc["platform"]["mode"] = "production"
+    assert values(config, "storage")[CONFIG] != before
+
+
+def test_other_backends_bind_nothing(config: Config) -> None:
+    """Simulated: no manifest, the measurement covers the security view; nothing is required."""
+    require(config, CONFIG, "00" * 32, environ={})
+    require(config, CONFIG, "00" * 32, environ={ENV: "not even well formed"})
+
+
+@pytest.mark.parametrize("value, message", [
+    ("", "binds no digest of the security settings"),
+    ("as_root_ca=" + "ab" * 32, "binds no digest of the security settings"),
+    ("config=xyz", "malformed"),
+    ("config=" + "ab" * 32 + ",config=" + "ab" * 32, "malformed"),
+    ("config=" + "ab" * 32, "differ from those this enclave was signed with"),
+])
+def test_gramine_refuses_unbound_malformed_or_different_inputs(config: Config, value: str,
+                                                               message: str) -> None:
+    _gramine(config)
+    actual = values(config, "storage")[CONFIG]
+    with pytest.raises(ConfigError, match=message) as info:
+        require(config, CONFIG, actual, environ={ENV: value})
+    assert actual not in info.value.message
+    require(config, CONFIG, actual, environ={ENV: f"config={actual}"})
+
+
+def test_a_policy_file_the_host_adds_is_refused_at_start_and_reload(
+        config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Access control loads only the policy set its manifest binds: a file added later stops
+    a start, and a reload to it is refused with the set in force kept."""
+    _gramine(config)
+    monkeypatch.setenv(ENV, _bound(config, "access_control")[ENV])
+    servicer = AccessControlServicer(load_engine(config, LOG), LOG)
+    in_force = servicer.engine
+    policies = config.home.root / "policies"
+    policies.mkdir(exist_ok=True)
+    (policies / "host.cedar").write_text(EXTRA_POLICY)
+    with pytest.raises(ConfigError, match="policy files differ"):
+        load_engine(config, LOG)
+    servicer.reload(config, 1)
+    assert servicer.engine is in_force and "host-permits" not in in_force.policy_ids
+    status = json.loads((config.home.run / "policies.json").read_text())
+    assert "policy files differ" in status["error"]
+    (policies / "host.cedar").unlink()
+    servicer.reload(config, 2)
+    assert servicer.engine.policy_set == in_force.policy_set
+    assert not json.loads((config.home.run / "policies.json").read_text())["error"]
+
+
+def test_cli_prints_the_value_a_service_checks(config: Config) -> None:
+    """`gaiwan enclave-info bound-inputs SERVICE` is exactly what that service accepts."""
+    _gramine(config)
+    result = CliRunner().invoke(enclave_info_command, ["bound-inputs", "access_control",
+                                                       "--home", str(config.home.root)])
+    assert result.exit_code == 0, result.output
+    printed = result.output.strip()
+    assert printed == _bound(config, "access_control")[ENV]
+    for name, digest in parse(printed).items():
+        require(config, name, digest, environ={ENV: printed})
+    missing = CliRunner().invoke(enclave_info_command, ["bound-inputs", "storage", "--home",
+                                                        str(config.home.root / "nowhere")])
+    assert missing.exit_code != 0
+
+
+def test_a_service_without_bound_inputs_does_not_start(config: Config, tmp_path: Path) -> None:
+    """The real process: `gaiwan service storage` under gramine-sgx from a manifest that binds
+    nothing stops before attesting, with exit code 78 and the command to run."""
+    _gramine(config)
+    shutil.rmtree(config.home.logs, ignore_errors=True)
+    proc = gaiwan("service", "storage", "--home", str(config.home.root), "--log-stderr",
+                  check=False, timeout=60)
+    assert proc.returncode == 78
+    assert "gaiwan enclave-info bound-inputs" in proc.stdout
