@@ -3,10 +3,12 @@ enclave_info listing the builders' enclave and TD, re-signed by the platform's l
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from gaiwan.attestation import bound_inputs
 from gaiwan.attestation import collateral as files
 from gaiwan.attestation.dcap import TEE_TDX
 from gaiwan.attestation.enclave_info import sign, table_name
@@ -74,6 +76,9 @@ class DcapPlatform:
         }
 
     def write(self) -> "DcapPlatform":
+        """Writes the collateral; then, as an operator renders the attestation service's
+        manifest from the files as they now are, sets this process's bound inputs to its
+        (tests/attestation/conftest.py restores the environment after each test)."""
         directory = files.collateral_dir(self.config)
         directory.mkdir(parents=True, exist_ok=True)
         for name, data in self.contents().items():
@@ -83,6 +88,7 @@ class DcapPlatform:
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
+        os.environ[bound_inputs.ENV] = bound_inputs.render(bound_inputs.values(self.config, "attestation"))
         return self
 
 

@@ -1,6 +1,7 @@
 """Under Gramine-SGX a service refuses what it reads from the host-visible data directory (its
-security settings, the attestation root certificate, access control's policies) unless the
-manifest, and so MRENCLAVE, binds exactly that; other backends are unaffected."""
+security settings, the attestation root certificate, access control's policies, the attestation
+service's auditor keys and Intel root) unless the manifest, and so MRENCLAVE, binds exactly that;
+other backends are unaffected."""
 
 from __future__ import annotations
 
@@ -10,14 +11,24 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from gaiwan.attestation.bound_inputs import AS_ROOT_CA, CONFIG, ENV, POLICIES, parse, render, require, values
+from gaiwan.attestation.bound_inputs import (
+    AS_ROOT_CA, AUDITORS, CONFIG, ENV, INTEL_ROOT, POLICIES, parse, render, require, values)
+from gaiwan.attestation.collateral import collateral_dir
+from gaiwan.attestation.enclave_info import sign
+from gaiwan.attestation.keystore import auditor_public_key_path, auditor_signature_path
+from gaiwan.attestation.verifier import Authority
 from gaiwan.cli.enclave_info_cmd import command as enclave_info_command
 from gaiwan.config import Config
-from gaiwan.errors import ConfigError
+from gaiwan.errors import AttestationError, ConfigError
 from gaiwan.logs import get_logger
 from gaiwan.services.access_control import PolicyEngine
 from gaiwan.services.access_control.service import AccessControlServicer, load_engine, policy_files
+from tests.attestation.dcap_builders import NOW, Pki
+from tests.attestation.dcap_platform import DcapPlatform, enclave_info_text, sgx_quote, write_enclave_info
+from tests.attestation.helpers import spki
 from tests.support.platform import gaiwan
 
 LOG = get_logger("test")
@@ -38,9 +49,12 @@ def _bound(config: Config, service: str) -> dict[str, str]:
 
 
 def test_each_service_binds_what_it_trusts(config: Config) -> None:
-    """The attestation service binds its settings; others also the root they reach it by;
-    access control also its policy set (which it must be given)."""
-    assert set(values(config, "attestation")) == {CONFIG}
+    """The attestation service binds its settings, the auditors' keys and (once there is
+    collateral) Intel's root; others their settings and the root they reach it by; access
+    control also its policy set (which it must be given)."""
+    assert set(values(config, "attestation")) == {CONFIG, AUDITORS}
+    DcapPlatform(config).write()
+    assert set(values(config, "attestation")) == {CONFIG, AUDITORS, INTEL_ROOT}
     assert set(values(config, "storage")) == {CONFIG, AS_ROOT_CA}
     assert set(_bound(config, "access_control")[ENV].replace("=", ",").split(",")[::2]) == {
         AS_ROOT_CA, CONFIG, POLICIES}
@@ -131,3 +145,45 @@ def test_a_service_without_bound_inputs_does_not_start(config: Config, tmp_path:
                   check=False, timeout=60)
     assert proc.returncode == 78
     assert "gaiwan enclave-info bound-inputs" in proc.stdout
+
+
+@pytest.fixture
+def dcap(config: Config) -> DcapPlatform:
+    """A gramine-sgx platform with collateral, its attestation service's inputs bound."""
+    _gramine(config)
+    write_enclave_info(config, enclave_info_text())
+    return DcapPlatform(config).write()
+
+
+def _attest(authority: Authority, pki: Pki) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    authority.attest("storage", "sgx-dcap", sgx_quote(pki, key), spki(key), now=NOW)
+
+
+def test_an_auditor_the_host_adds_is_refused(dcap: DcapPlatform) -> None:
+    """A host that adds its own auditor key (to sign an enclave_info of its choosing) makes the
+    attestation service refuse every attestation, not trust the new key."""
+    authority = Authority.load(dcap.config)
+    _attest(authority, dcap.pki)
+    home = dcap.config.home
+    host_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    auditor_public_key_path(home, "host").write_bytes(host_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    auditor_signature_path(home, "host").write_bytes(sign(home.enclave_info.read_bytes(), host_key))
+    with pytest.raises(AttestationError, match="auditors' public keys .* differ"):
+        _attest(authority, dcap.pki)
+
+
+def test_an_intel_root_the_host_swaps_is_refused(dcap: DcapPlatform) -> None:
+    """Collateral of the host's own 'Intel' root, with quotes it forged under it: refused per
+    attestation, and the attestation service does not start on it."""
+    authority = Authority.load(dcap.config)
+    forged = Pki()
+    directory = collateral_dir(dcap.config)
+    for name, data in DcapPlatform(dcap.config, forged).contents().items():
+        if data is not None:
+            (directory / name).write_bytes(data)
+    with pytest.raises(AttestationError, match="DCAP evidence cannot be verified: Intel's root"):
+        _attest(authority, forged)
+    with pytest.raises(ConfigError, match="Intel's root certificate of the DCAP collateral differ"):
+        Authority.load(dcap.config)

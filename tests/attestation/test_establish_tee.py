@@ -50,9 +50,14 @@ class QuotingGramine(FakeGramine):
             path.with_name("quote").write_bytes(quote)
 
 
-def bind(monkeypatch: pytest.MonkeyPatch, config: Config, service: str) -> None:
-    """This process runs `service` from a manifest binding the data directory as it is now."""
-    monkeypatch.setenv(bound_inputs.ENV, bound_inputs.render(bound_inputs.values(config, service)))
+def bind(monkeypatch: pytest.MonkeyPatch, config: Config, *services: str) -> None:
+    """This process runs `services` from manifests binding the data directory as it is now.
+    An attestation server started in-process shares the environment of the service under test:
+    the inputs both bind (their settings) are the last service's."""
+    bound: dict[str, str] = {}
+    for service in services:
+        bound.update(bound_inputs.values(config, service))
+    monkeypatch.setenv(bound_inputs.ENV, bound_inputs.render(bound))
 
 
 @pytest.fixture
@@ -98,7 +103,7 @@ def test_service_identity_from_gramine_over_grpc(served: tuple[Config, GramineSg
     """A service's Gramine quote is verified by the attestation service; clients accept its
     RA-TLS certificate, which reports the enclave's measurement and status."""
     config, backend = served
-    bind(monkeypatch, config, "storage")
+    bind(monkeypatch, config, "attestation", "storage")
     identity = establish_identity(config, "storage", LOG, backend=backend)
     ra_tls = x509.load_pem_x509_certificate(identity.ra_tls_cert_pem)
     claims = verify_ra_tls_certificate(
@@ -153,7 +158,7 @@ def test_a_swapped_attestation_root_is_refused(served: tuple[Config, GramineSgx]
     """A host that replaces client/as_root_ca_cert.pem (to send the service to an attestation
     service of its own) gets a refusal naming the file, not a connection."""
     config, backend = served
-    bind(monkeypatch, config, "storage")
+    bind(monkeypatch, config, "attestation", "storage")
     root = config.home.as_root_ca_cert
     root.write_bytes(Pki().root_pem)
     with pytest.raises(ConfigError, match="as_root_ca_cert.pem differ"):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -223,22 +223,36 @@ def _names(directory: Path, suffix: str) -> set[str]:
     return {p.name[: -len(suffix)] for p in directory.glob(f"*{suffix}")}
 
 
-def verify_auditor_dir(content: bytes, auditors: Path, threshold: int) -> list[str]:
+def auditor_public_keys(auditors: Path) -> dict[str, bytes]:
+    """Each `<name>.public.pem` of the directory, by auditor name."""
+    return {name: (auditors / f"{name}{PUBLIC_KEY_SUFFIX}").read_bytes()
+            for name in sorted(_names(auditors, PUBLIC_KEY_SUFFIX))}
+
+
+def _accept_any(keys: Mapping[str, bytes]) -> None:
+    pass
+
+
+def verify_auditor_dir(content: bytes, auditors: Path, threshold: int,
+                       check_keys: Callable[[Mapping[str, bytes]], None] = _accept_any) -> list[str]:
     """Verifies `content` against `<name>.public.pem` / `<name>.sign.sha256` pairs in `auditors`.
 
     Returns the names of the auditors whose signature holds. Below threshold the error names what
     is wrong with each auditor: a missing signature, a bad one, or a signature by an unknown key.
+    `check_keys` sees the public keys as read, before any is used, and may refuse them.
     """
     if threshold < 1:
         raise AttestationError("auditor threshold must be at least 1")
     if not auditors.is_dir():
         raise AttestationError(f"no auditor directory at {auditors}")
-    known = _names(auditors, PUBLIC_KEY_SUFFIX)
+    public_keys = auditor_public_keys(auditors)
+    check_keys(public_keys)
+    known = set(public_keys)
     signers = _names(auditors, SIGNATURE_SUFFIX)
     problems: list[str] = []
     good: dict[bytes, str] = {}
-    for name in sorted(known):
-        key = load_public_key((auditors / f"{name}{PUBLIC_KEY_SUFFIX}").read_bytes())
+    for name, pem in public_keys.items():
+        key = load_public_key(pem)
         if name not in signers:
             problems.append(f"auditor {name!r} has no signature")
             continue
@@ -255,13 +269,14 @@ def verify_auditor_dir(content: bytes, auditors: Path, threshold: int) -> list[s
     return sorted(good.values())
 
 
-def load_verified(path: Path, auditors: Path, threshold: int) -> EnclaveInfo:
+def load_verified(path: Path, auditors: Path, threshold: int,
+                  check_keys: Callable[[Mapping[str, bytes]], None] = _accept_any) -> EnclaveInfo:
     """enclave_info from disk, only if enough auditors signed exactly these bytes."""
     try:
         content = path.read_bytes()
     except FileNotFoundError:
         raise AttestationError(f"no enclave_info at {path}") from None
-    signed_by = verify_auditor_dir(content, auditors, threshold)
+    signed_by = verify_auditor_dir(content, auditors, threshold, check_keys)
     parsed = parse(content)
     return EnclaveInfo(parsed.tables, tuple(signed_by), parsed.td)
 

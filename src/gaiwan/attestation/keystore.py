@@ -82,6 +82,17 @@ class KeyFiles:
         return self.dir / "platform_secret"
 
     @property
+    def authority_sealed(self) -> Path:
+        """The attestation service's keys, sealed in its enclave (gramine-sgx)."""
+        return self.dir / "attestation_keys.sealed"
+
+    @property
+    def authority_private_keys(self) -> tuple[Path, ...]:
+        """The attestation service's private keys as `gaiwan init` writes them."""
+        return (self.as_root_ca_key, self.report_signing_key, self.attestation_server_key,
+                self.mesh_ca_key)
+
+    @property
     def auditor_keys(self) -> Path:
         return self.dir / "auditors"
 

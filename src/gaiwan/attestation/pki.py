@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from cryptography import x509
@@ -86,6 +87,56 @@ def _certificate(subject: x509.Name, public_key: CertificateIssuerPublicKeyTypes
     return builder.sign(issuer_key, hashes.SHA256())
 
 
+@dataclass(frozen=True)
+class AuthorityKeys:
+    """What the attestation service signs and serves with; the AS root CA's key is not among
+    them: it certifies the report-signing and server keys once, when they are made."""
+
+    root_cert: x509.Certificate
+    signing_key: rsa.RSAPrivateKey
+    signing_cert: x509.Certificate
+    server_key: ec.EllipticCurvePrivateKey
+    server_cert: x509.Certificate
+    mesh_key: ec.EllipticCurvePrivateKey
+    mesh_cert: x509.Certificate
+
+
+def new_authority(now: datetime) -> tuple[AuthorityKeys, rsa.RSAPrivateKey]:
+    """Fresh keys and certificates of both hierarchies, and the AS root CA key that signed."""
+    root_key = _rsa()
+    root_name = _name("Gaiwan Attestation Root CA")
+    root = _certificate(root_name, root_key.public_key(), root_name, root_key, ca=True, now=now)
+    signing_key = _rsa()
+    signing = _certificate(_name("Gaiwan Attestation Report Signing"), signing_key.public_key(),
+                           root_name, root_key, ca=False, now=now)
+    server_key = _p256()
+    server = _certificate(
+        _name(ATTESTATION_HOSTNAME), server_key.public_key(), root_name, root_key, ca=False,
+        now=now, extra=[x509.SubjectAlternativeName([x509.DNSName(ATTESTATION_HOSTNAME)]),
+                        x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])])
+    mesh_key = _p256()
+    mesh_name = _name("Gaiwan Mesh CA")
+    mesh = _certificate(mesh_name, mesh_key.public_key(), mesh_name, mesh_key, ca=True, now=now)
+    return AuthorityKeys(root, signing_key, signing, server_key, server, mesh_key, mesh), root_key
+
+
+def publish_authority(home: Home, keys: AuthorityKeys) -> None:
+    """Writes the certificates others need: the AS root (clients, services), the report-signing
+    and server certificates, the mesh CA."""
+    files = KeyFiles(home)
+    write_public(home.as_root_ca_cert, cert_pem(keys.root_cert))
+    write_public(files.report_signing_cert, cert_pem(keys.signing_cert))
+    write_public(files.attestation_server_cert, cert_pem(keys.server_cert))
+    write_public(files.mesh_ca_cert, cert_pem(keys.mesh_cert))
+
+
+def operator_certificate(authority: AuthorityKeys, public_key: ec.EllipticCurvePublicKey,
+                         now: datetime) -> x509.Certificate:
+    """The operator's mesh certificate: admitted to health checks, nothing else."""
+    return issue_mesh_certificate(authority.mesh_key, authority.mesh_cert, public_key, OPERATOR_ROLE,
+                                  b"", OPERATOR_VALIDITY, now=now)
+
+
 def create_platform_keys(home: Home, now: datetime | None = None) -> None:
     """Writes every key and certificate of a new platform (overwriting any old ones)."""
     when = now or datetime.now(timezone.utc)
@@ -93,36 +144,16 @@ def create_platform_keys(home: Home, now: datetime | None = None) -> None:
     for directory in (home.root, files.dir, files.auditor_keys, home.client, home.auditors):
         make_private_dir(directory)
 
-    root_key = _rsa()
-    root_name = _name("Gaiwan Attestation Root CA")
-    root = _certificate(root_name, root_key.public_key(), root_name, root_key, ca=True, now=when)
+    authority, root_key = new_authority(when)
     write_secret(files.as_root_ca_key, private_key_pem(root_key))
-    write_public(home.as_root_ca_cert, cert_pem(root))
-
-    signing_key = _rsa()
-    signing = _certificate(_name("Gaiwan Attestation Report Signing"), signing_key.public_key(),
-                           root_name, root_key, ca=False, now=when)
-    write_secret(files.report_signing_key, private_key_pem(signing_key))
-    write_public(files.report_signing_cert, cert_pem(signing))
-
-    server_key = _p256()
-    server = _certificate(
-        _name(ATTESTATION_HOSTNAME), server_key.public_key(), root_name, root_key, ca=False,
-        now=when, extra=[x509.SubjectAlternativeName([x509.DNSName(ATTESTATION_HOSTNAME)]),
-                         x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])])
-    write_secret(files.attestation_server_key, private_key_pem(server_key))
-    write_public(files.attestation_server_cert, cert_pem(server))
-
-    mesh_key = _p256()
-    mesh_name = _name("Gaiwan Mesh CA")
-    mesh = _certificate(mesh_name, mesh_key.public_key(), mesh_name, mesh_key, ca=True, now=when)
-    write_secret(files.mesh_ca_key, private_key_pem(mesh_key))
-    write_public(files.mesh_ca_cert, cert_pem(mesh))
+    write_secret(files.report_signing_key, private_key_pem(authority.signing_key))
+    write_secret(files.attestation_server_key, private_key_pem(authority.server_key))
+    write_secret(files.mesh_ca_key, private_key_pem(authority.mesh_key))
+    publish_authority(home, authority)
 
     operator_key = _p256()
-    operator = issue_mesh_certificate(mesh_key, mesh, operator_key.public_key(), OPERATOR_ROLE,
-                                      b"", OPERATOR_VALIDITY, now=when)
     write_secret(files.operator_key, private_key_pem(operator_key))
+    operator = operator_certificate(authority, operator_key.public_key(), when)
     write_public(files.operator_cert, cert_pem(operator))
 
     write_secret(files.tee_sim_key, private_key_pem(_p256()))

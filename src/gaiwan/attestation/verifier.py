@@ -19,6 +19,7 @@ refresh` and new collateral files take effect without restarting the attestation
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -29,12 +30,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from ..config import Config
 from ..errors import AttestationError, ConfigError
 from ..home import SERVICES
+from . import bound_inputs
 from . import enclave_info as enclave_info_file
+from .authority_keys import load_authority_keys
 from .collateral import DcapCollateral, load_collateral
 from .dcap_evidence import DCAP_TYPES, DcapClaims, verify_dcap_evidence
 from .enclave_info import EnclaveInfo
-from .keystore import KeyFiles, cert_pem, load_cert, load_private_key
+from .keystore import KeyFiles, cert_pem
 from .mesh import issue_mesh_certificate, mesh_ttl
+from .pki import AuthorityKeys
 from .policy import UP_TO_DATE, Policy, ias_status
 from .ratls import Endorsement, report_data_of
 from .report import build_report, sign_report
@@ -58,10 +62,29 @@ def auditor_threshold(config: Config) -> int:
     return int(config.section("attestation").get("auditor_threshold", 1))
 
 
-def load_enclave_info(config: Config) -> EnclaveInfo:
-    """The platform's enclave_info, only if enough of its auditors signed it."""
+def load_enclave_info(config: Config, bound: bool = False) -> EnclaveInfo:
+    """The platform's enclave_info, only if enough of its auditors signed it; `bound`: only with
+    the auditor keys the attestation service's manifest binds (gaiwan.attestation.bound_inputs).
+    """
     home = config.home
-    return enclave_info_file.load_verified(home.enclave_info, home.auditors, auditor_threshold(config))
+
+    def check_keys(keys: Mapping[str, bytes]) -> None:
+        if bound:
+            try:
+                bound_inputs.require(config, bound_inputs.AUDITORS, bound_inputs.digest_files(keys))
+            except ConfigError as exc:
+                raise AttestationError(exc.message) from None
+
+    return enclave_info_file.load_verified(home.enclave_info, home.auditors,
+                                           auditor_threshold(config), check_keys)
+
+
+def _bound_collateral(config: Config, required: bool | None = None) -> DcapCollateral | None:
+    """`load_collateral`, under Gramine only with the Intel root the manifest binds."""
+    collateral = load_collateral(config, required)
+    if collateral is not None:
+        bound_inputs.require(config, bound_inputs.INTEL_ROOT, bound_inputs.digest(collateral.intel_root))
+    return collateral
 
 
 def check_evidence_type(config: Config, evidence_type: str) -> None:
@@ -84,31 +107,26 @@ class Authority:
         self._mesh_ca_cert = mesh_ca_cert
 
     @classmethod
-    def load(cls, config: Config) -> "Authority":
-        """The authority of this platform; ConfigError when its backend's collateral is missing.
+    def load(cls, config: Config, keys: AuthorityKeys | None = None) -> "Authority":
+        """The authority of this platform (with `keys` when the caller loaded them already);
+        ConfigError when its backend's collateral is missing.
 
         The simulated TEE key is optional: a platform on real TEEs does not have it, and then
         refuses simulated evidence.
         """
+        _bound_collateral(config)
+        keys = keys or load_authority_keys(config)
+        chain = (keys.signing_cert.public_bytes(serialization.Encoding.DER),)
         files = KeyFiles(config.home)
-        signing_key = load_private_key(files.report_signing_key)
-        mesh_key = load_private_key(files.mesh_ca_key)
-        if not isinstance(signing_key, rsa.RSAPrivateKey):
-            raise ConfigError("the report signing key is not an RSA key")
-        if not isinstance(mesh_key, ec.EllipticCurvePrivateKey):
-            raise ConfigError("the mesh CA key is not an EC key")
-        load_collateral(config)
-        chain = (load_cert(files.report_signing_cert).public_bytes(serialization.Encoding.DER),)
         tee_key = hardware_key(config).public_key() if files.tee_sim_key.exists() else None
-        return cls(config, tee_key, signing_key, chain, mesh_key,
-                   load_cert(files.mesh_ca_cert))
+        return cls(config, tee_key, keys.signing_key, chain, keys.mesh_key, keys.mesh_cert)
 
     def _collateral(self) -> DcapCollateral:
         try:
-            collateral = load_collateral(self._config, required=True)
+            collateral = _bound_collateral(self._config, required=True)
+            assert collateral is not None
         except ConfigError as exc:
             raise AttestationError(f"DCAP evidence cannot be verified: {exc.message}") from None
-        assert collateral is not None
         return collateral
 
     def _verify(self, evidence_type: str, evidence: bytes, when: datetime) -> DcapClaims:
@@ -138,7 +156,7 @@ class Authority:
         quote = verified.body
         if quote.report_data != report_data_of(public_key):
             raise AttestationError("REPORTDATA of the quote is not the public key to certify")
-        load_enclave_info(self._config).check_quote(service, quote, verified.td)
+        load_enclave_info(self._config, bound=True).check_quote(service, quote, verified.td)
 
         report = build_report(quote, evidence_type, self._config.mode, now=when,
                               quote_status=ias_status(verified.tcb_status),

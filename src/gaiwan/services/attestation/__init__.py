@@ -12,7 +12,8 @@ from concurrent import futures
 import grpc
 from grpc_health.v1 import health, health_pb2_grpc
 
-from ...attestation.keystore import KeyFiles, read_bytes
+from ...attestation.authority_keys import load_authority_keys
+from ...attestation.keystore import cert_pem, private_key_pem
 from ...attestation.verifier import Authority
 from ...config import Config
 from ...errors import GaiwanError
@@ -53,13 +54,13 @@ def build_server(config: Config, log: Logger) -> tuple[grpc.Server, health.Healt
         options=message_options(config.max_message_bytes),
         maximum_concurrent_rpcs=config.rpc_workers * 8,
     )
+    keys = load_authority_keys(config)
     gaiwan_attestation_pb2_grpc.add_GaiwanAttestationServicer_to_server(
-        AttestationServicer(Authority.load(config), log), server)
+        AttestationServicer(Authority.load(config, keys), log), server)
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    files = KeyFiles(config.home)
     creds = grpc.ssl_server_credentials(
-        [(read_bytes(files.attestation_server_key), read_bytes(files.attestation_server_cert))])
+        [(private_key_pem(keys.server_key), cert_pem(keys.server_cert))])
     address = config.listen_address("attestation")
     if server.add_secure_port(address, creds) == 0:
         raise OSError(f"cannot listen on {address} (in use?)")
