@@ -132,16 +132,20 @@ class Config:
         return int(self.doc.get("rpc", {}).get("workers", 32))
 
     def security_view(self, service: str) -> bytes:
-        """Canonical bytes of the settings that decide what `service` trusts; part of its measurement."""
+        """Canonical bytes of the settings that decide what `service` trusts; part of its measurement.
+
+        Every service trusts the backend, the auditor threshold and the inbound rules; the
+        attestation service also enforces the rest of `[attestation]` (accepted TCB statuses,
+        refused advisories, report age, certificate lifetime), so all of it is in its view.
+        """
         if service not in SERVICES:
             raise ConfigError(f"unknown service {service!r}")
+        attestation = self.doc.get("attestation", {})
         view = {
             "service": service,
             "mode": self.mode,
-            "attestation": {
-                k: self.doc.get("attestation", {}).get(k)
-                for k in ("backend", "auditor_threshold")
-            },
+            "attestation": attestation if service == "attestation" else {
+                k: attestation.get(k) for k in ("backend", "auditor_threshold")},
             "inbound": self.doc.get("inbound", {}),
         }
         return json.dumps(view, sort_keys=True, separators=(",", ":")).encode()

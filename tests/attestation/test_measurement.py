@@ -57,6 +57,17 @@ def test_trusted_configuration_is_measured(config: Config) -> None:
     assert mr_enclave(replace(config, doc=doc), "storage") == before
 
 
+def test_the_attestation_policy_is_measured_in_the_service_that_enforces_it(config: Config) -> None:
+    """Relaxing the accepted TCB statuses or the refused advisories changes the attestation
+    service's measurement; the other services' stay (they do not enforce them)."""
+    before = {s: mr_enclave(config, s) for s in ("attestation", "storage")}
+    for key, value in (("accepted_tcb_statuses", ["UpToDate", "OutOfDate"]),
+                       ("refused_advisories", ["INTEL-SA-00837"]), ("mesh_cert_ttl_s", 60)):
+        doc = {**config.doc, "attestation": {**config.doc["attestation"], key: value}}
+        assert mr_enclave(replace(config, doc=doc), "attestation") != before["attestation"], key
+        assert mr_enclave(replace(config, doc=doc), "storage") == before["storage"], key
+
+
 def test_mr_signer_is_hash_of_signer_public_key(config: Config) -> None:
     """MRSIGNER is SHA-256 over the DER public key of keys/signer.pem, the same for all services."""
     key = load_private_key(KeyFiles(config.home).signer_key)

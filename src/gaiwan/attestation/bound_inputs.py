@@ -12,7 +12,8 @@ file swapped after a check changes nothing.
 
 Inputs, by name:
 - `config`: the service's security view (`Config.security_view`: mode, attestation backend and
-  auditor threshold, inbound rules); ports and paths stay free to differ per host.
+  auditor threshold, inbound rules; the attestation service's TCB policy); ports and paths stay
+  free to differ per host.
 - `as_root_ca`: `client/as_root_ca_cert.pem`, which every other service trusts to reach the
   attestation service.
 - `policies`: for access control, the fingerprint of its schema and policy files
