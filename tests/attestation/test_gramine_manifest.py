@@ -19,7 +19,8 @@ def _render(text: str) -> str:
 
 
 def test_template_renders_to_valid_manifest() -> None:
-    """Every placeholder is known, the result is TOML, and it runs `gaiwan service` with DCAP."""
+    """Every placeholder is known, the result is TOML, and it runs `gaiwan service` with DCAP,
+    its bound inputs in the measured environment."""
     manifest = tomllib.loads(_render(TEMPLATE.read_text()))
     assert manifest["loader"]["argv"] == ["python3", "-m", "gaiwan", "service", "storage",
                                           "--home", "/srv/gaiwan"]
@@ -28,3 +29,6 @@ def test_template_renders_to_valid_manifest() -> None:
     assert "file:/srv/gaiwan/" in manifest["sgx"]["allowed_files"]
     assert not set(manifest["sgx"]["trusted_files"]) & set(manifest["sgx"]["allowed_files"])
     assert manifest["loader"]["env"]["GAIWAN_BOUND_INPUTS"] == "config=" + "ab" * 32
+    # The CA bundle HTTPS transfers trust is measured, and the one OpenSSL is pointed at.
+    bundle = manifest["loader"]["env"]["SSL_CERT_FILE"]
+    assert f"file:{bundle}" in manifest["sgx"]["trusted_files"]
