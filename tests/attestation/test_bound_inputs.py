@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from gaiwan.services.access_control.service import AccessControlServicer, load_e
 from tests.attestation.dcap_builders import NOW, Pki
 from tests.attestation.dcap_platform import DcapPlatform, enclave_info_text, sgx_quote, write_enclave_info
 from tests.attestation.helpers import spki
+from tests.attestation.test_gramine_manifest import TEMPLATE, render_template
 from tests.support.platform import gaiwan
 
 LOG = get_logger("test")
@@ -131,6 +133,8 @@ def test_cli_prints_the_value_a_service_checks(config: Config) -> None:
     assert printed == _bound(config, "access_control")[ENV]
     for name, digest in parse(printed).items():
         require(config, name, digest, environ={ENV: printed})
+    manifest = tomllib.loads(render_template(TEMPLATE.read_text(), bound_inputs=printed))
+    assert manifest["loader"]["env"][ENV] == printed  # survives rendering into the manifest
     missing = CliRunner().invoke(enclave_info_command, ["bound-inputs", "storage", "--home",
                                                         str(config.home.root / "nowhere")])
     assert missing.exit_code != 0

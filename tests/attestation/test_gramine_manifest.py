@@ -13,15 +13,16 @@ VALUES = {"service": "storage", "home": "/srv/gaiwan", "log_level": "error", "ve
           "bound_inputs": "config=" + "ab" * 32}
 
 
-def _render(text: str) -> str:
+def render_template(text: str, **values: str) -> str:
     """Substitutes `{{ name }}` the way gramine-manifest's Jinja2 does for these plain names."""
-    return re.sub(r"\{\{\s*([\w.()]+)\s*\}\}", lambda m: VALUES[m.group(1)], text)
+    known = {**VALUES, **values}
+    return re.sub(r"\{\{\s*([\w.()]+)\s*\}\}", lambda m: known[m.group(1)], text)
 
 
 def test_template_renders_to_valid_manifest() -> None:
     """Every placeholder is known, the result is TOML, and it runs `gaiwan service` with DCAP,
     its bound inputs in the measured environment."""
-    manifest = tomllib.loads(_render(TEMPLATE.read_text()))
+    manifest = tomllib.loads(render_template(TEMPLATE.read_text()))
     assert manifest["loader"]["argv"] == ["python3", "-m", "gaiwan", "service", "storage",
                                           "--home", "/srv/gaiwan"]
     assert manifest["sgx"]["remote_attestation"] == "dcap"
