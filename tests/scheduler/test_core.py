@@ -116,3 +116,15 @@ def test_stop_ends_every_node_stream(scheduler):
     sessions = [scheduler.connect(f"node-{n}", ECHO) for n in "ab"]
     scheduler.stop()
     assert all(s.closed and list(s.commands()) == [] for s in sessions)
+
+
+def test_a_node_leaving_empty_handed_is_no_warning(scheduler, stage, caplog):
+    """A node that stops holding no task is news, not trouble; one that took tasks with it, or
+    fell silent, is a warning."""
+    with caplog.at_level("INFO", logger="gaiwan"):
+        scheduler.disconnect(scheduler.connect("node-idle", ECHO))
+        busy, _ = _run_one(scheduler, stage, "node-busy")
+        scheduler.disconnect(busy)
+    levels = {r.getMessage(): r.levelname for r in caplog.records
+              if r.getMessage() in ("node left", "node lost")}
+    assert levels == {"node left": "INFO", "node lost": "WARNING"}

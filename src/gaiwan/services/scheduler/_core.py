@@ -22,6 +22,7 @@ from ._nodes import Capabilities, NodeRegistry, NodeSession
 from ._tasks import TaskBook
 
 CANCEL_REASON = "canceled"
+STREAM_ENDED = "stream ended"
 
 
 class Scheduler:
@@ -85,7 +86,7 @@ class Scheduler:
         with self.registry.cond:
             removed = self.registry.remove(session)
         if removed:
-            self._drop(session, "stream ended")
+            self._drop(session, STREAM_ENDED)
 
     def reap(self) -> list[str]:
         """Drops nodes that have not heartbeated for a lease period; returns their ids."""
@@ -104,7 +105,10 @@ class Scheduler:
             session.assignments.clear()
             self.registry.cond.notify_all()
         session.close()
-        self._log.warning("node lost", node_id=session.node_id, why=why, tasks=len(lost))
+        if lost or why != STREAM_ENDED:
+            self._log.warning("node lost", node_id=session.node_id, why=why, tasks=len(lost))
+        else:  # a node that hung up holding nothing, as every node does when it stops
+            self._log.info("node left", node_id=session.node_id)
         for assignment in lost:
             if assignment.stop_reason == CANCEL_REASON:
                 self.tasks.apply(assignment.task_id, _tasks.cancel, ack=assignment.lease)
