@@ -88,7 +88,7 @@ def test_other_backends_bind_nothing(config: Config) -> None:
     ("as_root_ca=" + "ab" * 32, "binds no digest of the security settings"),
     ("config=xyz", "malformed"),
     ("config=" + "ab" * 32 + ",config=" + "ab" * 32, "malformed"),
-    ("config=" + "ab" * 32, "differ from those this enclave was signed with"),
+    ("config=" + "ab" * 32, "digest differs from the one this enclave was signed with"),
 ])
 def test_gramine_refuses_unbound_malformed_or_different_inputs(config: Config, value: str,
                                                                message: str) -> None:
@@ -111,12 +111,12 @@ def test_a_policy_file_the_host_adds_is_refused_at_start_and_reload(
     policies = config.home.root / "policies"
     policies.mkdir(exist_ok=True)
     (policies / "host.cedar").write_text(EXTRA_POLICY)
-    with pytest.raises(ConfigError, match="policy files differ"):
+    with pytest.raises(ConfigError, match="policy files: digest differs"):
         load_engine(config, LOG)
     servicer.reload(config, 1)
     assert servicer.engine is in_force and "host-permits" not in in_force.policy_ids
     status = json.loads((config.home.run / "policies.json").read_text())
-    assert "policy files differ" in status["error"]
+    assert "policy files: digest differs" in status["error"]
     (policies / "host.cedar").unlink()
     servicer.reload(config, 2)
     assert servicer.engine.policy_set == in_force.policy_set
@@ -174,7 +174,7 @@ def test_an_auditor_the_host_adds_is_refused(dcap: DcapPlatform) -> None:
     auditor_public_key_path(home, "host").write_bytes(host_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     auditor_signature_path(home, "host").write_bytes(sign(home.enclave_info.read_bytes(), host_key))
-    with pytest.raises(AttestationError, match="auditors' public keys .* differ"):
+    with pytest.raises(AttestationError, match="auditors' public keys .*: digest differs"):
         _attest(authority, dcap.pki)
 
 
@@ -189,5 +189,5 @@ def test_an_intel_root_the_host_swaps_is_refused(dcap: DcapPlatform) -> None:
             (directory / name).write_bytes(data)
     with pytest.raises(AttestationError, match="DCAP evidence cannot be verified: Intel's root"):
         _attest(authority, forged)
-    with pytest.raises(ConfigError, match="Intel's root certificate of the DCAP collateral differ"):
+    with pytest.raises(ConfigError, match="Intel's root certificate of the DCAP collateral: digest differs"):
         Authority.load(dcap.config)

@@ -149,7 +149,7 @@ def test_settings_edited_after_signing_stop_the_service(tee: tuple[Config, Grami
     config, backend = tee
     bind(monkeypatch, config, "storage")
     config.doc["inbound"]["storage"].append("intruder")
-    with pytest.raises(ConfigError, match="security settings of gaiwan.toml differ"):
+    with pytest.raises(ConfigError, match="security settings of gaiwan.toml: digest differs"):
         establish_identity(config, "storage", LOG, backend=GramineSgx(Path("/nonexistent")))
 
 
@@ -161,5 +161,5 @@ def test_a_swapped_attestation_root_is_refused(served: tuple[Config, GramineSgx]
     bind(monkeypatch, config, "attestation", "storage")
     root = config.home.as_root_ca_cert
     root.write_bytes(Pki().root_pem)
-    with pytest.raises(ConfigError, match="as_root_ca_cert.pem differ"):
+    with pytest.raises(ConfigError, match="as_root_ca_cert.pem: digest differs"):
         establish_identity(config, "storage", LOG, backend=backend)

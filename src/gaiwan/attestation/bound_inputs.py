@@ -95,8 +95,8 @@ def require(config: Config, name: str, value: str,
                           "render the manifest with -Dbound_inputs=$(gaiwan enclave-info "
                           "bound-inputs SERVICE) and sign it")
     if not hmac.compare_digest(expected, value):
-        raise ConfigError(f"{_WHAT[name]} differ from those this enclave was signed with; "
-                          "restore them, or render and sign the manifest again "
+        raise ConfigError(f"{_WHAT[name]}: digest differs from the one this enclave was signed "
+                          "with; put back what was signed, or render and sign the manifest again "
                           "(gaiwan enclave-info bound-inputs SERVICE)")
 
 
