@@ -23,8 +23,8 @@ Inputs, by name:
   enclave_info must be signed with (`client/auditors/*.public.pem`) and Intel's root
   certificate of the DCAP collateral, the two anchors of everything it verifies.
 
-The simulated TEE measures the security view itself; a tsm guest (TDX, SEV-SNP) keeps the whole
-data directory on a disk only the attested guest unlocks. `gaiwan enclave-info bound-inputs
+The simulated TEE measures the security view itself; a TDX guest (tsm) keeps the whole data
+directory on a disk only the attested guest unlocks. `gaiwan enclave-info bound-inputs
 SERVICE` prints the value to render the manifest with.
 """
 
