@@ -9,6 +9,7 @@ import pytest
 
 from gaiwan.attestation import Policy
 from gaiwan.client import AttestationError, FrontendService, TrustAnchors
+from gaiwan.errors import Unavailable
 from gaiwan.client._channel import fetch_certificate, parse_address, pinned_name
 from gaiwan.rpc.pb import teaclave_frontend_service_pb2 as fe
 from gaiwan.rpc.pb import teaclave_frontend_service_pb2_grpc as fe_grpc
@@ -164,3 +165,19 @@ def test_simulated_evidence_refused_when_not_allowed(authority: Authority, clien
             assert fs.channel.report is not None and fs.channel.report.evidence_type == "simulated"
     finally:
         ep.stop()
+
+
+def test_a_call_never_sent_is_retried_once_the_server_answers(endpoint: Endpoint, authority: Authority,
+                                                              client_dir: Path) -> None:
+    """While the service is down a call fails; once it is back (same certificate), the next call
+    goes through at once instead of failing for the rest of grpcio's reconnect back-off."""
+    leaf = ra_tls_leaf(authority)
+    endpoint.restart(leaf)
+    with _frontend(endpoint, client_dir) as fs:
+        fs.create_task("function-1", {}, "builtin")
+        endpoint.stop()
+        with pytest.raises(Unavailable):
+            fs.create_task("function-1", {}, "builtin")
+        endpoint.start(leaf)
+        assert fs.create_task("function-1", {}, "builtin") == "task-1"
+    assert endpoint.rec.names().count("CreateTask") == 2

@@ -159,8 +159,12 @@ class AttestedChannel:
         """How long ago the attestation service endorsed the pinned certificate's report."""
         return None if self.report is None else self.report.age()
 
-    def _repin(self, failed: grpc.Channel) -> bool:
-        """Re-verifies the server if it changed certificate; True when a new channel is pinned."""
+    def _repin(self, failed: grpc.Channel, fresh: bool = False) -> bool:
+        """Re-verifies the server if it changed certificate; True when a new channel is pinned.
+
+        `fresh`: a new channel even for the same certificate, when the server answers again. A
+        grpcio channel that failed to connect waits out a reconnect back-off (a second, then
+        longer) and fails calls at once meanwhile, though the server is back."""
         with self._lock:
             if self._channel is not failed:
                 return True  # another thread already re-pinned
@@ -168,7 +172,7 @@ class AttestedChannel:
                 cert = fetch_certificate(self.host, self.port, self._timeout)
             except Unavailable:
                 return False
-            if cert == self._cert:
+            if cert == self._cert and not fresh:
                 return False
             self._pin(cert)
             return True
@@ -180,10 +184,11 @@ class AttestedChannel:
         try:
             return getattr(stub_class(channel), method)(request, metadata=metadata, timeout=timeout)
         except grpc.RpcError as err:
-            if err.code() != grpc.StatusCode.UNAVAILABLE or not self._repin(channel):
+            never_sent = _NEVER_SENT in (err.details() or "")
+            if err.code() != grpc.StatusCode.UNAVAILABLE or not self._repin(channel, never_sent):
                 raise
-            if _NEVER_SENT not in (err.details() or ""):
-                raise
+            if not never_sent:
+                raise  # it may have run: only the caller can tell whether to repeat it
         return getattr(stub_class(self._current()), method)(request, metadata=metadata, timeout=timeout)
 
     def _current(self) -> grpc.Channel:
