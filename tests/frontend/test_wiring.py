@@ -10,6 +10,7 @@ from concurrent import futures
 import grpc
 import pytest
 
+from gaiwan.errors import Unavailable
 from gaiwan.logs import get_logger
 from gaiwan.roles import Role
 from gaiwan.rpc.interceptors import ServerInterceptor
@@ -139,3 +140,10 @@ def test_audit_entry_has_the_client_ip(frontend) -> None:  # type: ignore[no-unt
             break
         threading.Event().wait(0.01)
     assert entries[0].ip == bytes([127, 0, 0, 1]) and entries[0].result
+
+
+def test_authentication_outage_is_unavailable_not_a_refused_token() -> None:
+    """The token may well be good: the caller is told to retry, not to log in again."""
+    with grpc.insecure_channel("127.0.0.1:1") as down:
+        with pytest.raises(Unavailable, match="authentication is unavailable; try again"):
+            Authenticator(down, LOG, timeout_s=0.5).check("alice", "good")

@@ -6,7 +6,10 @@ Mesh certificates rotate, but grpcio's channel credentials are fixed at creation
 build their stubs once at start. So `ChannelPool.get` hands out a `RotatingChannel`: a stub
 built on it looks up the pool's current channel on every call. `ChannelPool.update` swaps in
 channels made with the new certificate; the previous channels stay open until the next update,
-so calls already running on them finish (a rotation period is far longer than any call)."""
+so calls already running on them finish (a rotation period is far longer than any call).
+
+A call with a deadline waits within it for its peer (`_waiting`), and a channel retries a peer
+that was down every two seconds at most (`RECONNECT_OPTIONS`)."""
 
 from __future__ import annotations
 
@@ -29,8 +32,25 @@ def mesh_channel(identity: ServiceIdentity, target: str, target_role: str,
     options = message_options(max_message_bytes) + [
         ("grpc.ssl_target_name_override", mesh_hostname(target_role)),
         ("grpc.default_authority", mesh_hostname(target_role)),
+        *RECONNECT_OPTIONS,
     ]
     return grpc.secure_channel(target, creds, options=options)
+
+
+# grpcio backs off up to two minutes between attempts to reach a peer that was down; inside one
+# platform a peer that restarts is back within seconds, so it is retried every two at most.
+RECONNECT_OPTIONS = (("grpc.initial_reconnect_backoff_ms", 100),
+                     ("grpc.min_reconnect_backoff_ms", 100),
+                     ("grpc.max_reconnect_backoff_ms", 2000))
+
+
+def _waiting(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A call with a deadline waits, within it, for its peer to be reachable: a peer that starts
+    a moment later than its caller (services start together) or restarts is not an error to
+    report, though grpcio would fail the call at once while it backs off between attempts."""
+    if kwargs.get("timeout") is not None and "wait_for_ready" not in kwargs:
+        return {**kwargs, "wait_for_ready": True}
+    return kwargs
 
 
 class _Rebound:
@@ -50,10 +70,13 @@ class _Rebound:
         return bound[1]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._target()(*args, **kwargs)
+        return self._target()(*args, **_waiting(kwargs))
 
     def __getattr__(self, name: str) -> Any:  # with_call, future
-        return getattr(self._target(), name)
+        attr = getattr(self._target(), name)
+        if not callable(attr):
+            return attr
+        return lambda *args, **kwargs: attr(*args, **_waiting(kwargs))
 
 
 class RotatingChannel(grpc.Channel):

@@ -25,7 +25,7 @@ from typing import Any
 import grpc
 from google.protobuf.message import Message
 
-from ...errors import GaiwanError, PermissionDenied, Unauthenticated, from_rpc_error
+from ...errors import GaiwanError, PermissionDenied, Unauthenticated, Unavailable, from_rpc_error
 from ...logs import Logger
 from ...roles import Role
 from ...rpc.pb import teaclave_authentication_service_pb2 as auth_pb
@@ -43,6 +43,7 @@ from .request_info import credentials, peer_ip
 DEFAULT_FORWARD_TIMEOUT_S = 60.0
 _MAX_AUDITED_ERROR = 500
 _NO_DEADLINE_S = 365 * 24 * 3600.0
+_OUTAGE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 # How management quotes the access control service's reference to a denial (`_rules.require`).
 _DECISION_REF = re.compile(r"\(decision (d-[0-9a-f]{1,64})\)")
 
@@ -75,8 +76,10 @@ class _Denial(PermissionDenied):
 
 
 class Authenticator:
-    """Validates (id, token) with the authentication service; any failure is Unauthenticated,
-    with one message, so a caller learns nothing about why a token was refused."""
+    """Validates (id, token) with the authentication service; any refusal is Unauthenticated,
+    with one message, so a caller learns nothing about why a token was refused. An outage of the
+    authentication service is Unavailable: the token may be good, and the caller should retry
+    rather than log in again."""
 
     def __init__(self, channel: grpc.Channel, log: Logger, timeout_s: float = 5.0) -> None:
         self._stub = auth_grpc.TeaclaveAuthenticationInternalStub(channel)
@@ -96,6 +99,8 @@ class Authenticator:
             code = exc.code() if hasattr(exc, "code") else grpc.StatusCode.UNKNOWN
             if code != grpc.StatusCode.UNAUTHENTICATED:
                 self._log.warning("authentication service failed", status=code.name)
+            if code in _OUTAGE:
+                raise Unavailable("authentication is unavailable; try again") from None
             raise Unauthenticated("authentication failed") from None
         if claims.sub != user_id:
             raise Unauthenticated("authentication failed")
