@@ -41,13 +41,24 @@ class FakeAuth(auth_grpc.TeaclaveAuthenticationInternalServicer):
         return auth_pb.UserAuthenticateResponse(claims=auth_pb.UserAuthClaims(sub=sub, role=role))
 
 
+UNREACHABLE = ("failed to connect to all addresses; last error: UNKNOWN: ipv4:10.1.2.3:7781: "
+               "Failed to connect to remote host: Connection refused")
+
+
 class Management(mgmt_grpc.GaiwanManagementServicer):
-    """Implements GetTask only; the base class answers UNIMPLEMENTED for the rest."""
+    """Implements GetTask; GetFunction and ListFunctions fail as management does when storage
+    is unreachable and when storage says why; the base class answers UNIMPLEMENTED for the rest."""
 
     def GetTask(self, request, context):  # type: ignore[no-untyped-def]
         metadata = dict(context.invocation_metadata())
         return pb.GetTaskResponse(task_id=request.task_id, creator=metadata["gaiwan-user-id"],
                                   function_owner=metadata["gaiwan-user-role"])
+
+    def GetFunction(self, request, context):  # type: ignore[no-untyped-def]
+        context.abort(grpc.StatusCode.UNAVAILABLE, UNREACHABLE)
+
+    def ListFunctions(self, request, context):  # type: ignore[no-untyped-def]
+        context.abort(grpc.StatusCode.UNAVAILABLE, "storage is shutting down")
 
 
 def _serve(register, edge: bool = True) -> tuple[grpc.Server, str]:  # type: ignore[no-untyped-def]
@@ -69,7 +80,8 @@ def frontend() -> Iterator[tuple[pb_grpc.TeaclaveFrontendStub, MemoryStorage]]:
     storage = MemoryStorage()
 
     def check(user_id: str, role: Role, action: str) -> Decision:
-        return Decision(action in ("get_task", "register_function"), ())
+        return Decision(action in ("get_task", "register_function", "get_function",
+                                   "list_functions"), ())
 
     writer = AuditWriter(storage, LOG)
     stop = threading.Event()
@@ -147,3 +159,18 @@ def test_authentication_outage_is_unavailable_not_a_refused_token() -> None:
     with grpc.insecure_channel("127.0.0.1:1") as down:
         with pytest.raises(Unavailable, match="authentication is unavailable; try again"):
             Authenticator(down, LOG, timeout_s=0.5).check("alice", "good")
+
+
+def test_an_unreachable_internal_service_is_reported_without_its_address(  # type: ignore[no-untyped-def]
+        frontend) -> None:
+    """grpcio's text for a peer it could not reach names internal addresses: the client gets
+    UNAVAILABLE with a plain message; a reason a service gave passes unchanged."""
+    stub, _ = frontend
+    with pytest.raises(grpc.RpcError) as info:
+        stub.GetFunction(pb.GetFunctionRequest(function_id="function-1"), metadata=_md("alice"))
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert info.value.details() == "a platform service is unreachable; try again"
+    with pytest.raises(grpc.RpcError) as info:
+        stub.ListFunctions(pb.ListFunctionsRequest(user_id="alice"), metadata=_md("alice"))
+    assert (info.value.code(), info.value.details()) == (grpc.StatusCode.UNAVAILABLE,
+                                                         "storage is shutting down")

@@ -15,6 +15,7 @@ One interceptor per server does three things for every method:
 
 from __future__ import annotations
 
+import re
 import secrets
 import traceback
 from collections.abc import Callable, Iterator
@@ -28,6 +29,14 @@ from .identity import EVIDENCE_URI_PREFIX
 
 HEALTH_PREFIX = "/grpc.health.v1.Health/"
 OPERATOR_ROLE = "operator"
+# grpcio's texts for a call that never reached its peer, or lost it (they carry addresses).
+_TRANSPORT_TEXT = re.compile(r"ipv4:|ipv6:|unix:|failed to connect|deadline exceeded|socket closed|"
+                             r"connection reset|broken pipe|goaway|rst_stream|stream removed",
+                             re.IGNORECASE)
+_UNREACHABLE = {
+    grpc.StatusCode.UNAVAILABLE: "a platform service is unreachable; try again",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "a platform service did not answer in time; try again",
+}
 
 
 def peer_role(context: grpc.ServicerContext) -> str | None:
@@ -104,6 +113,17 @@ class ServerInterceptor(grpc.ServerInterceptor):
                     f"caller {role!r} was attested on {evidence or 'no'} evidence, refused "
                     "outside development mode")
 
+    def _public_message(self, method: str, exc: GaiwanError) -> str:
+        """The message as the caller may see it. grpcio's own text for a peer it could not reach
+        names internal addresses; a public endpoint says what happened instead (the log keeps
+        the text)."""
+        generic = _UNREACHABLE.get(exc.code)
+        if self._allowed is not None or generic is None or not _TRANSPORT_TEXT.search(exc.message):
+            return exc.message
+        self._log.warning("a platform service is unreachable", method=method,
+                          status=exc.code.name, detail=exc.message[:300])
+        return generic
+
     def _parse(self, deserialize: Callable[[bytes], Any], raw: bytes) -> Any:
         try:
             return deserialize(raw)
@@ -111,14 +131,12 @@ class ServerInterceptor(grpc.ServerInterceptor):
             raise InvalidArgument("malformed request message") from None
 
     def _fail(self, method: str, context: grpc.ServicerContext, exc: BaseException) -> None:
+        if isinstance(exc, grpc.RpcError) and hasattr(exc, "code"):
+            exc = from_rpc_error(exc)  # a dependency failed; pass its status on
         if isinstance(exc, GaiwanError):
             if exc.code == grpc.StatusCode.INTERNAL:
                 self._log.warning("internal error", method=method, error=type(exc).__name__)
-            context.abort(exc.code, exc.message)
-        if isinstance(exc, grpc.RpcError) and hasattr(exc, "code"):
-            # A dependency failed; pass its (already safe) status on.
-            err = from_rpc_error(exc)
-            context.abort(err.code, err.message)
+            context.abort(exc.code, self._public_message(method, exc))
         ref = secrets.token_hex(4)
         self._log.error(
             "unexpected error", method=method, ref=ref,
