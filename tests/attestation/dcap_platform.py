@@ -17,6 +17,7 @@ from gaiwan.attestation.ratls import report_data_of
 from gaiwan.attestation.td_measurement import td_mr_enclave, td_mr_signer
 from gaiwan.config import Config
 from tests.attestation.dcap_builders import Pki, QuoteParts, report_body, td_report_body
+from tests.attestation.helpers import bound_env
 
 MR_ENCLAVE = b"\x11" * 32
 MR_SIGNER = b"\x22" * 32
@@ -88,7 +89,7 @@ class DcapPlatform:
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
-        os.environ[bound_inputs.ENV] = bound_inputs.render(bound_inputs.values(self.config, "attestation"))
+        os.environ[bound_inputs.ENV] = bound_env(self.config, "attestation")
         return self
 
 

@@ -51,3 +51,26 @@ def other_root() -> tuple[rsa.RSAPrivateKey, x509.Certificate, rsa.RSAPrivateKey
     key = rsa.generate_private_key(65537, 2048)
     return (root_key, cert("Other Root", root_key, "Other Root", root_key, True), key,
             cert("Other Signer", key, "Other Root", root_key, False))
+
+
+def with_backend(config: Config, backend: str = "gramine-sgx") -> Config:
+    """The platform switched to `backend`, saved as an operator's edit would be."""
+    config.doc["attestation"]["backend"] = backend
+    config.save()
+    return config
+
+
+def bound_env(config: Config, *services: str) -> str:
+    """GAIWAN_BOUND_INPUTS of a manifest rendered for `services` from the files as they are now.
+    With several (an attestation server run in-process shares the environment of the service
+    under test), the inputs both bind (their settings) are the last one's."""
+    from gaiwan.attestation import bound_inputs
+    from gaiwan.services.access_control import PolicyEngine
+    from gaiwan.services.access_control.service import policy_files
+
+    bound: dict[str, str] = {}
+    for service in services:
+        policy_set = (PolicyEngine.load(*policy_files(config)).policy_set
+                      if service == "access_control" else "")
+        bound.update(bound_inputs.values(config, service, policy_set))
+    return bound_inputs.render(bound)

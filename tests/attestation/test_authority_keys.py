@@ -16,13 +16,8 @@ from gaiwan.attestation.mesh import operator_identity
 from gaiwan.config import Config
 from gaiwan.errors import ConfigError
 
+from .helpers import with_backend
 from .test_backends import FakeGramine
-
-
-def _gramine(config: Config) -> Config:
-    config.doc["attestation"]["backend"] = "gramine-sgx"
-    config.save()
-    return config
 
 
 def _spki(key: object) -> bytes:
@@ -36,7 +31,7 @@ def test_keys_are_made_in_the_enclave_and_kept_only_sealed(config: Config) -> No
     files = KeyFiles(config.home)
     init_root = config.home.as_root_ca_cert.read_bytes()
     init_signing = files.report_signing_key.read_bytes()
-    keys = load_authority_keys(_gramine(config))
+    keys = load_authority_keys(with_backend(config))
 
     assert not any(path.exists() for path in files.authority_private_keys)
     sealed = files.authority_sealed.read_bytes()
@@ -54,7 +49,7 @@ def test_keys_are_made_in_the_enclave_and_kept_only_sealed(config: Config) -> No
 def test_sealed_keys_are_the_same_after_a_restart(config: Config) -> None:
     """Later starts unseal the same keys and leave the sealed file as it was; removing it is
     how an operator starts afresh."""
-    files = KeyFiles(_gramine(config).home)
+    files = KeyFiles(with_backend(config).home)
     first = load_authority_keys(config)
     sealed = files.authority_sealed.read_bytes()
     config.home.as_root_ca_cert.unlink()  # published again at every start
@@ -70,7 +65,7 @@ def test_sealed_keys_are_the_same_after_a_restart(config: Config) -> None:
 @pytest.mark.parametrize("damage", ["flipped byte", "truncated", "other header"])
 def test_a_changed_sealed_file_stops_the_service(config: Config, damage: str) -> None:
     """Making new keys instead would let whoever can change a file replace the roots."""
-    files = KeyFiles(_gramine(config).home)
+    files = KeyFiles(with_backend(config).home)
     load_authority_keys(config)
     sealed = bytearray(files.authority_sealed.read_bytes())
     if damage == "flipped byte":
@@ -90,7 +85,7 @@ def test_keys_sealed_by_another_enclave_do_not_open(config: Config,
     """Another signer's (or CPU's) sealing key cannot open them, and the error names no key."""
     from gaiwan.attestation import sealing
 
-    files = KeyFiles(_gramine(config).home)
+    files = KeyFiles(with_backend(config).home)
     load_authority_keys(config)
     other_root = config.home.root / "other-dev-attestation"
     other = GramineSgx(other_root, FakeGramine(other_root))
@@ -107,7 +102,7 @@ def test_the_operator_keeps_its_key_under_the_new_mesh_ca(config: Config) -> Non
     force, so `gaiwan status` keeps working."""
     files = KeyFiles(config.home)
     before = load_cert(files.operator_cert)
-    keys = load_authority_keys(_gramine(config))
+    keys = load_authority_keys(with_backend(config))
     after = load_cert(files.operator_cert)
     after.verify_directly_issued_by(keys.mesh_cert)
     assert _spki(after) == _spki(before)

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from gaiwan.attestation.bound_inputs import (
-    AS_ROOT_CA, AUDITORS, CONFIG, ENV, INTEL_ROOT, POLICIES, parse, render, require, values)
+    AS_ROOT_CA, AUDITORS, CONFIG, ENV, INTEL_ROOT, POLICIES, parse, require, values)
 from gaiwan.attestation.collateral import collateral_dir
 from gaiwan.attestation.enclave_info import sign
 from gaiwan.attestation.keystore import auditor_public_key_path, auditor_signature_path
@@ -25,29 +25,15 @@ from gaiwan.cli.enclave_info_cmd import command as enclave_info_command
 from gaiwan.config import Config
 from gaiwan.errors import AttestationError, ConfigError
 from gaiwan.logs import get_logger
-from gaiwan.services.access_control import PolicyEngine
-from gaiwan.services.access_control.service import AccessControlServicer, load_engine, policy_files
+from gaiwan.services.access_control.service import AccessControlServicer, load_engine
 from tests.attestation.dcap_builders import NOW, Pki
 from tests.attestation.dcap_platform import DcapPlatform, enclave_info_text, sgx_quote, write_enclave_info
-from tests.attestation.helpers import spki
+from tests.attestation.helpers import bound_env, spki, with_backend
 from tests.attestation.test_gramine_manifest import TEMPLATE, render_template
 from tests.support.platform import gaiwan
 
 LOG = get_logger("test")
 EXTRA_POLICY = '@id("host-permits")\npermit (principal, action, resource);\n'
-
-
-def _gramine(config: Config) -> Config:
-    config.doc["attestation"]["backend"] = "gramine-sgx"
-    config.save()
-    return config
-
-
-def _bound(config: Config, service: str) -> dict[str, str]:
-    """The environment of `service` run from a manifest rendered with the files as they are."""
-    policy_set = (PolicyEngine.load(*policy_files(config)).policy_set
-                  if service == "access_control" else "")
-    return {ENV: render(values(config, service, policy_set))}
 
 
 def test_each_service_binds_what_it_trusts(config: Config) -> None:
@@ -58,8 +44,7 @@ def test_each_service_binds_what_it_trusts(config: Config) -> None:
     DcapPlatform(config).write()
     assert set(values(config, "attestation")) == {CONFIG, AUDITORS, INTEL_ROOT}
     assert set(values(config, "storage")) == {CONFIG, AS_ROOT_CA}
-    assert set(_bound(config, "access_control")[ENV].replace("=", ",").split(",")[::2]) == {
-        AS_ROOT_CA, CONFIG, POLICIES}
+    assert set(parse(bound_env(config, "access_control"))) == {AS_ROOT_CA, CONFIG, POLICIES}
     with pytest.raises(ConfigError, match="policy set"):
         values(config, "access_control")
 
@@ -92,7 +77,7 @@ def test_other_backends_bind_nothing(config: Config) -> None:
 ])
 def test_gramine_refuses_unbound_malformed_or_different_inputs(config: Config, value: str,
                                                                message: str) -> None:
-    _gramine(config)
+    with_backend(config)
     actual = values(config, "storage")[CONFIG]
     with pytest.raises(ConfigError, match=message) as info:
         require(config, CONFIG, actual, environ={ENV: value})
@@ -104,8 +89,8 @@ def test_a_policy_file_the_host_adds_is_refused_at_start_and_reload(
         config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
     """Access control loads only the policy set its manifest binds: a file added later stops
     a start, and a reload to it is refused with the set in force kept."""
-    _gramine(config)
-    monkeypatch.setenv(ENV, _bound(config, "access_control")[ENV])
+    with_backend(config)
+    monkeypatch.setenv(ENV, bound_env(config, "access_control"))
     servicer = AccessControlServicer(load_engine(config, LOG), LOG)
     in_force = servicer.engine
     policies = config.home.root / "policies"
@@ -125,12 +110,12 @@ def test_a_policy_file_the_host_adds_is_refused_at_start_and_reload(
 
 def test_cli_prints_the_value_a_service_checks(config: Config) -> None:
     """`gaiwan enclave-info bound-inputs SERVICE` is exactly what that service accepts."""
-    _gramine(config)
+    with_backend(config)
     result = CliRunner().invoke(enclave_info_command, ["bound-inputs", "access_control",
                                                        "--home", str(config.home.root)])
     assert result.exit_code == 0, result.output
     printed = result.output.strip()
-    assert printed == _bound(config, "access_control")[ENV]
+    assert printed == bound_env(config, "access_control")
     for name, digest in parse(printed).items():
         require(config, name, digest, environ={ENV: printed})
     manifest = tomllib.loads(render_template(TEMPLATE.read_text(), bound_inputs=printed))
@@ -143,7 +128,7 @@ def test_cli_prints_the_value_a_service_checks(config: Config) -> None:
 def test_a_service_without_bound_inputs_does_not_start(config: Config, tmp_path: Path) -> None:
     """The real process: `gaiwan service storage` under gramine-sgx from a manifest that binds
     nothing stops before attesting, with exit code 78 and the command to run."""
-    _gramine(config)
+    with_backend(config)
     shutil.rmtree(config.home.logs, ignore_errors=True)
     proc = gaiwan("service", "storage", "--home", str(config.home.root), "--log-stderr",
                   check=False, timeout=60)
@@ -154,7 +139,7 @@ def test_a_service_without_bound_inputs_does_not_start(config: Config, tmp_path:
 @pytest.fixture
 def dcap(config: Config) -> DcapPlatform:
     """A gramine-sgx platform with collateral, its attestation service's inputs bound."""
-    _gramine(config)
+    with_backend(config)
     write_enclave_info(config, enclave_info_text())
     return DcapPlatform(config).write()
 

@@ -12,13 +12,7 @@ from gaiwan.config import Config
 from gaiwan.errors import AttestationError, ConfigError
 from tests.attestation.dcap_builders import NOW, Pki
 from tests.attestation.dcap_platform import DcapPlatform, enclave_info_text, sgx_quote
-from tests.attestation.helpers import spki
-
-
-def _backend(config: Config, name: str) -> Config:
-    config.doc["attestation"]["backend"] = name
-    config.save()
-    return config
+from tests.attestation.helpers import spki, with_backend
 
 
 @pytest.mark.parametrize("backend", ["gramine-sgx", "tsm"])
@@ -26,7 +20,7 @@ def test_dcap_backend_without_collateral_cannot_start(config: Config, backend: s
     """No collateral directory with a DCAP backend: ConfigError naming the file and the doc."""
     with pytest.raises(ConfigError, match=r"dcap/intel_root_ca.pem is missing: backend "
                                           rf"{backend} needs Intel's collateral"):
-        Authority.load(_backend(config, backend))
+        Authority.load(with_backend(config, backend))
 
 
 def test_simulated_backend_needs_no_collateral(config: Config) -> None:
@@ -37,7 +31,7 @@ def test_simulated_backend_needs_no_collateral(config: Config) -> None:
 
 def test_tsm_needs_the_tdx_files_only(config: Config) -> None:
     """The tsm backend needs TDX TCB info and TD QE identity; SGX files may be absent."""
-    _backend(config, "tsm")
+    with_backend(config, "tsm")
     DcapPlatform(config, overrides={"sgx_tcb_info.json": None, "qe_identity.json": None}).write()
     loaded = load_collateral(config)
     assert loaded is not None and not loaded.sgx_tcb_infos and loaded.tdx_tcb_infos
@@ -53,14 +47,14 @@ def test_tsm_needs_the_tdx_files_only(config: Config) -> None:
 ])
 def test_each_missing_file_is_named(config: Config, name: str, reason: str) -> None:
     """Every required file that is missing is named in the error."""
-    DcapPlatform(_backend(config, "gramine-sgx"), overrides={name: None}).write()
+    DcapPlatform(with_backend(config, "gramine-sgx"), overrides={name: None}).write()
     with pytest.raises(ConfigError, match=reason):
         Authority.load(config)
 
 
 def test_half_a_pair_is_refused(config: Config) -> None:
     """TCB info without its QE identity is an incomplete download: refused even if unneeded."""
-    DcapPlatform(_backend(config, "gramine-sgx"), overrides={"td_qe_identity.json": None}).write()
+    DcapPlatform(with_backend(config, "gramine-sgx"), overrides={"td_qe_identity.json": None}).write()
     with pytest.raises(ConfigError, match="td_qe_identity.json is missing while .*tdx_tcb_info"):
         load_collateral(config)
 
@@ -68,7 +62,7 @@ def test_half_a_pair_is_refused(config: Config) -> None:
 def test_per_fmspc_tcb_info_without_its_qe_identity_is_refused(config: Config) -> None:
     """A TCB info in tdx_tcb_info/ without td_qe_identity.json is half a pair too."""
     pki = Pki()
-    DcapPlatform(_backend(config, "gramine-sgx"), pki, overrides={
+    DcapPlatform(with_backend(config, "gramine-sgx"), pki, overrides={
         "tdx_tcb_info.json": None, "td_qe_identity.json": None,
         f"tdx_tcb_info/{pki.fmspc.hex()}.json": pki.tdx_tcb_info([(5, 13, 2, "UpToDate")]),
     }).write()
@@ -79,11 +73,11 @@ def test_per_fmspc_tcb_info_without_its_qe_identity_is_refused(config: Config) -
 
 def test_qe_identity_without_any_tcb_info_is_refused(config: Config) -> None:
     """A QE identity with neither the single TCB info file nor a per-FMSPC one is refused."""
-    DcapPlatform(_backend(config, "gramine-sgx"), overrides={"tdx_tcb_info.json": None}).write()
+    DcapPlatform(with_backend(config, "gramine-sgx"), overrides={"tdx_tcb_info.json": None}).write()
     with pytest.raises(ConfigError, match=r"tdx_tcb_info.json is missing \(and .*tdx_tcb_info "
                                           r"holds no <fmspc>.json\) while .*td_qe_identity.json"):
         load_collateral(config)
-    DcapPlatform(_backend(config, "gramine-sgx"), overrides={"sgx_tcb_info.json": None}).write()
+    DcapPlatform(with_backend(config, "gramine-sgx"), overrides={"sgx_tcb_info.json": None}).write()
     with pytest.raises(ConfigError, match=r"DCAP collateral .*sgx_tcb_info.json is missing "
                                           r"\(and .*sgx_tcb_info holds no <fmspc>.json\)$"):
         Authority.load(config)
@@ -93,7 +87,7 @@ def test_collateral_lists_the_tcb_info_of_every_fmspc(config: Config) -> None:
     """Single files and per-FMSPC files are all loaded, each under its FMSPC."""
     pki = Pki()
     other = bytes.fromhex("30606a000000")
-    DcapPlatform(_backend(config, "gramine-sgx"), pki, overrides={
+    DcapPlatform(with_backend(config, "gramine-sgx"), pki, overrides={
         f"sgx_tcb_info/{other.hex()}.json": pki.tcb_info([(5, 13, "UpToDate")], fmspc=other),
     }).write()
     loaded = load_collateral(config)
@@ -109,7 +103,7 @@ def test_collateral_lists_the_tcb_info_of_every_fmspc(config: Config) -> None:
 ])
 def test_malformed_file_is_named(config: Config, name: str, reason: str) -> None:
     """A file that is not what its name says stops the start, naming it."""
-    DcapPlatform(_backend(config, "gramine-sgx"), overrides={name: b"junk"}).write()
+    DcapPlatform(with_backend(config, "gramine-sgx"), overrides={name: b"junk"}).write()
     with pytest.raises(ConfigError, match=reason):
         Authority.load(config)
 
@@ -117,7 +111,7 @@ def test_malformed_file_is_named(config: Config, name: str, reason: str) -> None
 def test_collateral_dir_is_configurable(config: Config, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """`[attestation.dcap] collateral_dir` moves the directory (absolute or home-relative)."""
     config.doc["attestation"]["dcap"] = {"collateral_dir": str(tmp_path / "pcs")}
-    DcapPlatform(_backend(config, "gramine-sgx")).write()
+    DcapPlatform(with_backend(config, "gramine-sgx")).write()
     assert (tmp_path / "pcs" / "intel_root_ca.pem").is_file()
     assert load_collateral(config) is not None
 
@@ -125,7 +119,7 @@ def test_collateral_dir_is_configurable(config: Config, tmp_path) -> None:  # ty
 def test_unknown_backend_is_refused(config: Config) -> None:
     """A backend name that is none of the three is a ConfigError."""
     with pytest.raises(ConfigError, match="backend 'sgx' is not one of simulated, gramine-sgx, tsm"):
-        Authority.load(_backend(config, "sgx"))
+        Authority.load(with_backend(config, "sgx"))
 
 
 def test_dcap_evidence_without_collateral_on_simulated_platform(config: Config) -> None:

@@ -28,13 +28,12 @@ from tests.attestation.dcap_platform import (
     tdx_quote,
     write_enclave_info,
 )
-from tests.attestation.helpers import spki
+from tests.attestation.helpers import spki, with_backend
 
 
 @pytest.fixture
 def platform(config: Config) -> DcapPlatform:
-    config.doc["attestation"]["backend"] = "gramine-sgx"
-    config.save()
+    with_backend(config)
     write_enclave_info(config, enclave_info_text())
     return DcapPlatform(config).write()
 

@@ -29,6 +29,7 @@ from tests.attestation.dcap_platform import (
     sgx_quote,
     write_enclave_info,
 )
+from tests.attestation.helpers import bound_env, with_backend
 from tests.attestation.test_backends import FakeGramine
 
 LOG = get_logger("test")
@@ -51,21 +52,15 @@ class QuotingGramine(FakeGramine):
 
 
 def bind(monkeypatch: pytest.MonkeyPatch, config: Config, *services: str) -> None:
-    """This process runs `services` from manifests binding the data directory as it is now.
-    An attestation server started in-process shares the environment of the service under test:
-    the inputs both bind (their settings) are the last service's."""
-    bound: dict[str, str] = {}
-    for service in services:
-        bound.update(bound_inputs.values(config, service))
-    monkeypatch.setenv(bound_inputs.ENV, bound_inputs.render(bound))
+    """This process runs `services` from manifests binding the data directory as it is now."""
+    monkeypatch.setenv(bound_inputs.ENV, bound_env(config, *services))
 
 
 @pytest.fixture
 def tee(config: Config, tmp_path: Path) -> tuple[Config, GramineSgx]:
     """A gramine-sgx platform listing the builders' enclave for every service, with collateral
     current today, and a fake Gramine answering with quotes of that enclave."""
-    config.doc["attestation"]["backend"] = "gramine-sgx"
-    config.save()
+    with_backend(config)
     text = "\n".join(enclave_info_text(sgx_service=s, td_service="execution").split("\n\n")[0]
                      for s in ("attestation", "storage"))
     write_enclave_info(config, text + "\n")

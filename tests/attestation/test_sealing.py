@@ -12,12 +12,8 @@ from gaiwan.attestation.backends import GramineSgx
 from gaiwan.config import Config
 from gaiwan.errors import ConfigError
 
+from .helpers import with_backend
 from .test_backends import FakeGramine
-
-
-def _gramine(config: Config) -> Config:
-    config.doc["attestation"]["backend"] = "gramine-sgx"
-    return config
 
 
 def test_simulated_backend_uses_the_platform_secret(config: Config) -> None:
@@ -30,7 +26,7 @@ def test_gramine_key_comes_from_the_enclave_sealing_key(config: Config, tmp_path
     platform_key = simulated.seal_key(config, b"storage")
     root = tmp_path / "dev-attestation"
     gramine = GramineSgx(root, FakeGramine(root))
-    key = seal_key(_gramine(config), b"storage", gramine)
+    key = seal_key(with_backend(config), b"storage", gramine)
     assert len(key) == 32 and key != platform_key
     assert seal_key(config, b"storage", gramine) == key
     assert seal_key(config, b"other", gramine) != key
@@ -40,4 +36,4 @@ def test_gramine_key_comes_from_the_enclave_sealing_key(config: Config, tmp_path
 
 def test_gramine_without_sealing_key_is_a_config_error(config: Config, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot derive the sealing key from Gramine"):
-        seal_key(_gramine(config), b"storage", GramineSgx(tmp_path / "absent"))
+        seal_key(with_backend(config), b"storage", GramineSgx(tmp_path / "absent"))

@@ -68,15 +68,15 @@ def load_enclave_info(config: Config, bound: bool = False) -> EnclaveInfo:
     """
     home = config.home
 
-    def check_keys(keys: Mapping[str, bytes]) -> None:
-        if bound:
-            try:
-                bound_inputs.require(config, bound_inputs.AUDITORS, bound_inputs.digest_files(keys))
-            except ConfigError as exc:
-                raise AttestationError(exc.message) from None
+    def bound_auditors(keys: Mapping[str, bytes]) -> None:
+        try:
+            bound_inputs.require(config, bound_inputs.AUDITORS, bound_inputs.digest_files(keys))
+        except ConfigError as exc:
+            raise AttestationError(exc.message) from None
 
     return enclave_info_file.load_verified(home.enclave_info, home.auditors,
-                                           auditor_threshold(config), check_keys)
+                                           auditor_threshold(config),
+                                           bound_auditors if bound else None)
 
 
 def _bound_collateral(config: Config, required: bool | None = None) -> DcapCollateral | None:

@@ -6,8 +6,8 @@ access control service allowed, and skips asking again on its clients' next call
 dispatches on InvokeTask's run decision while the policy set that made it is in force. That is
 only sound if they forget what a change affects the moment the change is made, before whoever
 made it hears it is done (who deletes a user, or reloads a policy that forbids a call, and then
-sees the token or the call still work would rightly call it broken). So each change is announced to every
-subscriber, and `announce` returns only once each has acknowledged forgetting, or after
+sees the token or the call still work would rightly call it broken). So each change is announced
+to every subscriber, and `announce` returns only once each has acknowledged forgetting, or after
 `ack_timeout_s`, when those that did not are dropped: their streams end, and a subscriber whose
 stream ends forgets everything and remembers nothing until it subscribes again. One that is stuck
 yet still answers calls is covered by its memory's own time limit.
